@@ -1,0 +1,75 @@
+import "server-only";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { PGlite, types } from "@electric-sql/pglite";
+import type { Db, Queryable, SqlParam } from "./types";
+
+function queryable(pg: Pick<PGlite, "query">): Queryable {
+  return {
+    async query<Row extends object>(text: string, params: readonly SqlParam[] = []) {
+      const result = await pg.query<Row>(text, params as unknown[]);
+      return result.rows;
+    },
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * PGlite is single-process: a second process opening the same directory corrupts it.
+ * A pid file next to the data refuses that with a clear message instead.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockFile = `${path.resolve(dataDir)}.lock`;
+  try {
+    const holder = Number(readFileSync(lockFile, "utf8").trim());
+    if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
+      throw new Error(
+        `The embedded database at ${dataDir} is already open in process ${holder}. ` +
+          "Stop that process, or set PGLITE_DATA_DIR (or DATABASE_URL) for this one.",
+      );
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  writeFileSync(lockFile, String(process.pid));
+  return () => rmSync(lockFile, { force: true });
+}
+
+export interface PgliteOptions {
+  /** A directory to persist to, or undefined for a throwaway in-memory database (tests). */
+  dataDir?: string;
+}
+
+export async function createPgliteDb(options: PgliteOptions = {}): Promise<Db> {
+  let unlock = () => {};
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    unlock = lockDataDir(options.dataDir);
+  }
+  const pg = await PGlite.create({
+    dataDir: options.dataDir,
+    parsers: { [types.INT8]: (value: string) => Number(value) },
+  });
+  return {
+    kind: "pglite",
+    ...queryable(pg),
+    transaction(work) {
+      return pg.transaction((tx) => work({ ...queryable(tx), exec: async (text) => void (await tx.exec(text)) }));
+    },
+    async exec(text) {
+      await pg.exec(text);
+    },
+    async close() {
+      await pg.close();
+      unlock();
+    },
+  };
+}

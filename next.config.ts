@@ -1,0 +1,15 @@
+import type { NextConfig } from "next";
+
+const nextConfig: NextConfig = {
+  output: "standalone",
+  poweredByHeader: false,
+  reactStrictMode: true,
+  // Native/wasm and worker-thread packages stay as plain Node requires on the server.
+  serverExternalPackages: ["@electric-sql/pglite", "postgres", "pino"],
+  // Files read at run time that tracing cannot see: migrations and PGlite's wasm bundle.
+  outputFileTracingIncludes: {
+    "/**": ["./supabase/migrations/**", "./node_modules/@electric-sql/pglite/dist/**"],
+  },
+};
+
+export default nextConfig;

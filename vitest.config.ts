@@ -1,0 +1,22 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const root = fileURLToPath(new URL(".", import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@\//, replacement: `${root}/` },
+      // `server-only` throws outside a React Server environment; tests run the server code directly.
+      { find: /^server-only$/, replacement: `${root}/lib/testing/server-only-stub.ts` },
+    ],
+  },
+  test: {
+    include: ["{lib,app,e2e/support,scripts}/**/*.test.ts"],
+    environment: "node",
+    pool: "forks",
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    setupFiles: ["lib/testing/setup.ts"],
+  },
+});
