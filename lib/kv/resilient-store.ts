@@ -1,0 +1,125 @@
+import { logFor } from "@/lib/observability/logger";
+import type { KvStore } from "./types";
+
+export interface KvStatus {
+  mode: "primary" | "fallback";
+  /** Epoch ms when the fallback took over (fallback mode only). */
+  since?: number;
+  /** Why the primary was last given up on, without command arguments (fallback mode only). */
+  lastError?: string;
+}
+
+/** The two log calls this store makes; a pino logger fits. */
+export interface KvLog {
+  warn(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+}
+
+export interface ResilientStoreOptions {
+  primary: KvStore;
+  fallback: KvStore;
+  /** How long to stay on the fallback before the primary is tried again. */
+  retryAfterMs: number;
+  now?: () => number;
+  /** Default: `logFor("kv")`. */
+  log?: KvLog;
+}
+
+export type ResilientStore = KvStore & { status(): KvStatus };
+
+const MAX_ERROR_LENGTH = 200;
+
+/**
+ * A short, safe description of a failure. @upstash/redis appends ", command was: [...]" with
+ * every argument (cached values included) to its error messages; that must not reach logs or
+ * the status a health endpoint may show. A fetch failure's cause (ECONNREFUSED ...) is kept.
+ */
+function describeError(error: unknown): string {
+  let message = error instanceof Error ? error.message : String(error);
+  const cause: unknown = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof Error && cause.message) message += `: ${cause.message}`;
+  message = message.replace(/, command was: [\s\S]*$/, "");
+  return message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH)}…` : message;
+}
+
+/**
+ * Serves every operation from `primary` while it answers, and from `fallback` (the in-memory
+ * store) for `retryAfterMs` after it throws: a timeout, a network error, a 5xx or any other
+ * failure. The failing operation itself is answered by the fallback, so callers never see a
+ * store error. Once the window has passed, one operation at a time probes the primary (the
+ * rest keep using the fallback rather than all waiting on a possibly hanging primary); the
+ * first success switches back.
+ *
+ * Caveats while on the fallback:
+ * - Quotas and leases are per instance: each instance counts on its own from zero, so a user
+ *   can get up to (instances x limit) and capacity is per instance. Nothing is carried over
+ *   either way when switching: counts made on the fallback are forgotten on recovery, and a
+ *   lease taken on one store and released on the other lingers until it expires.
+ * - A timed-out operation may still have been applied by the primary before it is repeated on
+ *   the fallback.
+ */
+export function createResilientStore(options: ResilientStoreOptions): ResilientStore {
+  const { primary, fallback, retryAfterMs } = options;
+  const now = options.now ?? Date.now;
+  let log = options.log;
+  const logger = (): KvLog => (log ??= logFor("kv"));
+
+  let mode: KvStatus["mode"] = "primary";
+  let since: number | undefined;
+  let lastError: string | undefined;
+  let retryAt = 0;
+  let probing = false;
+
+  function giveUp(error: unknown): void {
+    lastError = describeError(error);
+    retryAt = now() + retryAfterMs;
+    if (mode === "fallback") return; // a failed probe, or a late failure of the same outage: logged already
+    mode = "fallback";
+    since = now();
+    logger().warn({ error: lastError, retryAfterMs }, "redis unavailable; serving from the in-memory fallback");
+  }
+
+  function recover(): void {
+    logger().info({ downMs: since === undefined ? undefined : now() - since }, "redis reachable again; back on it");
+    mode = "primary";
+    since = undefined;
+    lastError = undefined;
+  }
+
+  async function run<T>(op: (store: KvStore) => Promise<T>): Promise<T> {
+    if (mode === "fallback" && (probing || now() < retryAt)) return op(fallback);
+    // In fallback mode this call is the probe; in primary mode an ordinary call.
+    const probe = mode === "fallback";
+    if (probe) probing = true;
+    try {
+      const result = await op(primary);
+      if (probe) recover();
+      return result;
+    } catch (error) {
+      giveUp(error);
+      return op(fallback);
+    } finally {
+      if (probe) probing = false;
+    }
+  }
+
+  return {
+    kind: primary.kind,
+    cacheGet: (key) => run((s) => s.cacheGet(key)),
+    cacheSet: (key, value, ttlSeconds) => run((s) => s.cacheSet(key, value, ttlSeconds)),
+    cacheDelete: (key) => run((s) => s.cacheDelete(key)),
+    incrementWithinLimit: (key, limit, expireAtMs) => run((s) => s.incrementWithinLimit(key, limit, expireAtMs)),
+    decrementFloorZero: (key) => run((s) => s.decrementFloorZero(key)),
+    counterGet: (key) => run((s) => s.counterGet(key)),
+    leaseAcquire: (key, holder, capacity, leaseMs) => run((s) => s.leaseAcquire(key, holder, capacity, leaseMs)),
+    leaseRelease: (key, holder) => run((s) => s.leaseRelease(key, holder)),
+    leaseCount: (key) => run((s) => s.leaseCount(key)),
+    genAdmit: (input) => run((s) => s.genAdmit(input)),
+    genSettle: (input) => run((s) => s.genSettle(input)),
+    breakerRead: (key) => run((s) => s.breakerRead(key)),
+    breakerWrite: (key, state) => run((s) => s.breakerWrite(key, state)),
+    /** Always the primary, and it throws when that is down: readiness must see the real state. */
+    ping: () => primary.ping(),
+    status: () => (mode === "primary" ? { mode } : { mode, since, lastError }),
+  };
+}
