@@ -1,0 +1,80 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { GET as health } from "@/app/api/health/route";
+import { GET as ready } from "@/app/api/health/ready/route";
+import { getDb } from "@/lib/db";
+import { useTestEnv } from "@/lib/testing/env";
+
+const noParams = { params: Promise.resolve({}) };
+
+interface ReadyBody {
+  status: string;
+  checks: Record<string, { status: string; responseTime: number; observedValue?: string; output?: string }>;
+}
+
+async function readiness(headers: Record<string, string> = {}) {
+  const res = await ready(new Request("http://x/api/health/ready", { headers }), noParams);
+  return { res, body: (await res.json()) as ReadyBody };
+}
+
+describe("health endpoints", () => {
+  afterEach(async () => {
+    const db = await getDb().catch(() => undefined);
+    await db?.close();
+    useTestEnv();
+  });
+
+  it("liveness answers without touching any dependency", async () => {
+    useTestEnv({ DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" });
+    const res = await health(new Request("http://x/api/health"), noParams);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { status: string; timestamp: string; version: string };
+    expect(body.status).toBe("ok");
+    expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
+    expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("readiness passes on the embedded stores", async () => {
+    useTestEnv();
+    // The embedded default persists to disk; tests open an in-memory database instead.
+    const { createPgliteDb } = await import("@/lib/db/pglite-client");
+    (globalThis as Record<string, unknown>).__litstatusDb = createPgliteDb();
+    const { res, body } = await readiness();
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/health+json");
+    expect(body.status).toBe("pass");
+    expect(Object.keys(body.checks).sort()).toEqual(["database", "memory", "openai", "redis"]);
+    for (const check of Object.values(body.checks)) expect(check.responseTime).toBeGreaterThanOrEqual(0);
+    expect(body.checks.redis?.observedValue).toBe("memory");
+    expect(body.checks.openai?.observedValue).toBe("offline");
+  });
+
+  it("an unreachable database is fail with 503, details only for the metrics token", async () => {
+    useTestEnv({ DATABASE_URL: "postgres://nobody@127.0.0.1:1/none", METRICS_TOKEN: "m".repeat(24), HEALTH_CACHE_MS: "0" });
+    const anonymous = await readiness();
+    expect(anonymous.res.status).toBe(503);
+    expect(anonymous.body.status).toBe("fail");
+    expect(anonymous.body.checks.database?.status).toBe("fail");
+    expect(anonymous.body.checks.database?.output).toBeUndefined();
+    const operator = await readiness({ authorization: `Bearer ${"m".repeat(24)}` });
+    expect(operator.body.checks.database?.output).toMatch(/ECONNREFUSED|connect/i);
+    const wrongToken = await readiness({ authorization: "Bearer nope" });
+    expect(wrongToken.body.checks.database?.output).toBeUndefined();
+  });
+
+  it("Redis unreachable with the fallback active is warn (200)", async () => {
+    useTestEnv({ UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1", UPSTASH_REDIS_REST_TOKEN: "t", REDIS_TIMEOUT_MS: "200" });
+    const { createPgliteDb } = await import("@/lib/db/pglite-client");
+    (globalThis as Record<string, unknown>).__litstatusDb = createPgliteDb();
+    const { res, body } = await readiness();
+    expect(res.status).toBe(200);
+    expect(body.status).toBe("warn");
+    expect(body.checks.redis).toMatchObject({ status: "warn", observedValue: "fallback" });
+  });
+
+  it("caches the result for HEALTH_CACHE_MS", async () => {
+    useTestEnv({ DATABASE_URL: "postgres://nobody@127.0.0.1:1/none", HEALTH_CACHE_MS: "5000" });
+    const first = await readiness();
+    const second = await readiness();
+    expect(second.body).toEqual(first.body);
+  });
+});

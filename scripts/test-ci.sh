@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The full suite, as CI runs it: lint, typecheck, the fast suite on embedded stores, the same
+# integration suite against real PostgreSQL and Redis, a production build and the browser
+# suite. Every step runs (the browser suite only after a good build) and the last line is
+# "N passed, N failed", counting tests plus the lint/typecheck/build checks.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+results=.data/test-results
+rm -rf "$results" && mkdir -p "$results"
+passed=0
+failed=0
+failures=()
+
+count_vitest() { # $1 = json report
+  node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(r.numPassedTests, r.numFailedTests + r.numPendingTests)' "$1" 2>/dev/null || echo "0 1"
+}
+
+check() { # $1 = name, rest = command; counts as one check
+  local name=$1; shift
+  echo "::: $name"
+  local started=$SECONDS
+  if "$@"; then passed=$((passed + 1)); echo "::: $name ok ($((SECONDS - started)) s)"
+  else failed=$((failed + 1)); failures+=("$name"); echo "::: $name FAILED ($((SECONDS - started)) s)"; fi
+}
+
+tests() { # $1 = name, $2 = json report, rest = command; counts the tests in the report
+  local name=$1 report=$2; shift 2
+  echo "::: $name"
+  local started=$SECONDS status=0
+  "$@" || status=$?
+  read -r p f < <(count_vitest "$report")
+  if [[ $status -ne 0 && $f -eq 0 ]]; then f=1; fi
+  passed=$((passed + p)); failed=$((failed + f))
+  if [[ $status -ne 0 ]]; then failures+=("$name"); fi
+  echo "::: $name: $p passed, $f failed ($((SECONDS - started)) s)"
+}
+
+check lint npm run --silent lint
+check typecheck npm run --silent typecheck
+tests "unit + integration (embedded stores)" "$results/embedded.json" \
+  env -u TEST_DATABASE_URL -u TEST_REDIS_URL npx vitest run --reporter=default --reporter=json "--outputFile.json=$results/embedded.json"
+tests "integration (real PostgreSQL + Redis)" "$results/real.json" \
+  env REAL_TESTS_REPORT="$results/real.json" node scripts/run-real-tests.mjs
+check build npm run --silent build
+if [[ " ${failures[*]-} " == *" build "* ]]; then
+  echo "::: browser suite skipped: the build failed"; failed=$((failed + 1)); failures+=("browser")
+else
+  echo "::: browser suite"
+  started=$SECONDS
+  status=0
+  npx playwright test || status=$?
+  read -r p f < <(node -e 'const r=JSON.parse(require("fs").readFileSync("e2e/.artifacts/results.json","utf8"));const s=r.stats;console.log(s.expected, s.unexpected + s.flaky)' 2>/dev/null || echo "0 1")
+  if [[ $status -ne 0 && $f -eq 0 ]]; then f=1; fi
+  passed=$((passed + p)); failed=$((failed + f))
+  if [[ $status -ne 0 ]]; then failures+=("browser"); fi
+  echo "::: browser suite: $p passed, $f failed ($((SECONDS - started)) s)"
+fi
+
+if [[ ${#failures[@]} -gt 0 ]]; then echo "failed steps: ${failures[*]}"; fi
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
