@@ -77,6 +77,7 @@ export const envSchema = z
 
     RATE_LIMIT_GENERATE_PER_MIN: int(10, 1, 100_000),
     RATE_LIMIT_API_PER_MIN: int(120, 1, 100_000),
+    RATE_LIMIT_SIGNIN_PER_MIN: int(5, 1, 100_000),
     RATE_LIMIT_TIMEOUT_MS: int(500, 50, 10_000),
 
     SUPABASE_URL: urlWithProtocols(["http:", "https:"]),

@@ -1,4 +1,7 @@
 import "server-only";
+import { authMode } from "@/lib/auth/mode";
+import { AuthConfigError, getLocalSigningSecret } from "@/lib/auth/secret";
+import { installAuthSecurityHook } from "@/lib/auth/security-hook";
 import { getDb } from "@/lib/db";
 import { EnvError, getEnv } from "@/lib/env";
 import { logFor } from "@/lib/observability/logger";
@@ -7,14 +10,17 @@ export async function startServer(): Promise<void> {
   let env;
   try {
     env = getEnv();
+    // Local sign-in needs its signing secret; in production a missing one is a config error.
+    if (authMode(env) === "local") getLocalSigningSecret(env);
   } catch (error) {
-    if (error instanceof EnvError) {
+    if (error instanceof EnvError || error instanceof AuthConfigError) {
       // One plain line on stderr, before any logger exists: the operator reads it first.
       console.error(`litstatus: ${error.message}`);
       process.exit(1);
     }
     throw error;
   }
+  installAuthSecurityHook();
   const log = logFor("startup");
   log.info(
     {

@@ -302,7 +302,8 @@ describe("row level security", () => {
       bob,
       "bob@example.com",
     ]);
-    await t.db.query("insert into litstatus.profiles (user_id, email) values ($1, $2), ($3, $4)", [
+    // The auth.users trigger creates profiles; this keeps the test independent of it.
+    await t.db.query("insert into litstatus.profiles (user_id, email) values ($1, $2), ($3, $4) on conflict (user_id) do nothing", [
       alice,
       "alice@example.com",
       bob,
