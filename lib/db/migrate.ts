@@ -3,7 +3,9 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Db } from "./types";
 
-export const MIGRATIONS_DIR = path.join(process.cwd(), "supabase", "migrations");
+// The directory is read at run time (next.config.ts ships it with the standalone output);
+// the ignore hint keeps the bundler from tracing the whole project because of it.
+export const MIGRATIONS_DIR = path.join(/* turbopackIgnore: true */ process.cwd(), "supabase", "migrations");
 
 /** Any number; it only has to be the same for every instance migrating the same database. */
 const MIGRATION_LOCK_ID = 4_815_162_342;
@@ -31,7 +33,7 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<MigrationFil
       if (!match?.[1] || !match[2]) {
         throw new MigrationError(file, new Error("file name must be <timestamp>_<name>.sql"));
       }
-      return { version: match[1], name: match[2], file, sql: await readFile(path.join(dir, file), "utf8") };
+      return { version: match[1], name: match[2], file, sql: await readFile(path.join(/* turbopackIgnore: true */ dir, file), "utf8") };
     }),
   );
 }

@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { GET as health } from "@/app/api/health/route";
 import { GET as ready } from "@/app/api/health/ready/route";
 import { getDb } from "@/lib/db";
-import { useTestEnv } from "@/lib/testing/env";
+import { BREAKER_KEY } from "@/lib/generation/keys";
+import { getKv } from "@/lib/kv";
+import { applyTestEnv } from "@/lib/testing/env";
 
 const noParams = { params: Promise.resolve({}) };
 
@@ -20,11 +22,11 @@ describe("health endpoints", () => {
   afterEach(async () => {
     const db = await getDb().catch(() => undefined);
     await db?.close();
-    useTestEnv();
+    applyTestEnv();
   });
 
   it("liveness answers without touching any dependency", async () => {
-    useTestEnv({ DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" });
+    applyTestEnv({ DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" });
     const res = await health(new Request("http://x/api/health"), noParams);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { status: string; timestamp: string; version: string };
@@ -34,7 +36,7 @@ describe("health endpoints", () => {
   });
 
   it("readiness passes on the embedded stores", async () => {
-    useTestEnv();
+    applyTestEnv();
     // The embedded default persists to disk; tests open an in-memory database instead.
     const { createPgliteDb } = await import("@/lib/db/pglite-client");
     (globalThis as Record<string, unknown>).__litstatusDb = createPgliteDb();
@@ -49,7 +51,7 @@ describe("health endpoints", () => {
   });
 
   it("an unreachable database is fail with 503, details only for the metrics token", async () => {
-    useTestEnv({ DATABASE_URL: "postgres://nobody@127.0.0.1:1/none", METRICS_TOKEN: "m".repeat(24), HEALTH_CACHE_MS: "0" });
+    applyTestEnv({ DATABASE_URL: "postgres://nobody@127.0.0.1:1/none", METRICS_TOKEN: "m".repeat(24), HEALTH_CACHE_MS: "0" });
     const anonymous = await readiness();
     expect(anonymous.res.status).toBe(503);
     expect(anonymous.body.status).toBe("fail");
@@ -62,7 +64,7 @@ describe("health endpoints", () => {
   });
 
   it("Redis unreachable with the fallback active is warn (200)", async () => {
-    useTestEnv({ UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1", UPSTASH_REDIS_REST_TOKEN: "t", REDIS_TIMEOUT_MS: "200" });
+    applyTestEnv({ UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1", UPSTASH_REDIS_REST_TOKEN: "t", REDIS_TIMEOUT_MS: "200" });
     const { createPgliteDb } = await import("@/lib/db/pglite-client");
     (globalThis as Record<string, unknown>).__litstatusDb = createPgliteDb();
     const { res, body } = await readiness();
@@ -72,9 +74,29 @@ describe("health endpoints", () => {
   });
 
   it("caches the result for HEALTH_CACHE_MS", async () => {
-    useTestEnv({ DATABASE_URL: "postgres://nobody@127.0.0.1:1/none", HEALTH_CACHE_MS: "5000" });
+    applyTestEnv({ DATABASE_URL: "postgres://nobody@127.0.0.1:1/none", HEALTH_CACHE_MS: "5000" });
     const first = await readiness();
     const second = await readiness();
     expect(second.body).toEqual(first.body);
+  });
+});
+
+describe("readiness: the model check reads the shared breaker", () => {
+  afterEach(() => {
+    applyTestEnv();
+  });
+
+  it("is pass while the breaker is closed and warn while it is open", async () => {
+    applyTestEnv({ OPENAI_API_KEY: "sk-test", HEALTH_CACHE_MS: "0" });
+    const { createPgliteDb } = await import("@/lib/db/pglite-client");
+    (globalThis as Record<string, unknown>).__litstatusDb = createPgliteDb();
+    const closed = await readiness();
+    expect(closed.body.checks.openai).toMatchObject({ status: "pass", observedValue: "breaker closed" });
+    await getKv().breakerWrite(BREAKER_KEY, "open");
+    const open = await readiness();
+    expect(open.res.status).toBe(200);
+    expect(open.body.status).toBe("warn");
+    expect(open.body.checks.openai).toMatchObject({ status: "warn", observedValue: "breaker open" });
+    await (await getDb()).close();
   });
 });

@@ -2,6 +2,7 @@ import "server-only";
 import { getHeapStatistics } from "node:v8";
 import { getDb, pingDb } from "@/lib/db";
 import { getEnv } from "@/lib/env";
+import { BREAKER_KEY } from "@/lib/generation/keys";
 import { getKv } from "@/lib/kv";
 import { withTimeout } from "@/lib/util/with-timeout";
 
@@ -22,14 +23,6 @@ export interface Readiness {
   version: string;
   time: string;
   checks: Record<"database" | "redis" | "openai" | "memory", Check>;
-}
-
-/** Extra checks later layers register (the model breaker); keeps this module free of them. */
-export type CheckProvider = () => Promise<Omit<Check, "responseTime">>;
-const globalForChecks = globalThis as unknown as { __litstatusOpenaiCheck?: CheckProvider };
-
-export function registerOpenAiCheck(provider: CheckProvider): void {
-  globalForChecks.__litstatusOpenaiCheck = provider;
 }
 
 async function timed(work: () => Promise<Omit<Check, "responseTime">>): Promise<Check> {
@@ -71,11 +64,12 @@ async function runChecks(): Promise<Readiness> {
       }
     }),
     timed(async () => {
-      const provider = globalForChecks.__litstatusOpenaiCheck;
-      if (provider) return provider();
-      return env.OPENAI_API_KEY
-        ? { status: "pass", observedValue: "configured" }
-        : { status: "pass", observedValue: "offline" };
+      // The breaker's shared state, never a model call: open means captions fail fast (degraded).
+      if (!env.OPENAI_API_KEY) return { status: "pass", observedValue: "offline" };
+      const breaker = await withTimeout(getKv().breakerRead(BREAKER_KEY), timeout, "breaker read");
+      return breaker.state === "open"
+        ? { status: "warn", observedValue: "breaker open", output: `open since ${new Date(breaker.openedAtMs).toISOString()}` }
+        : { status: "pass", observedValue: "breaker closed" };
     }),
     timed(async () => {
       const heap = getHeapStatistics();

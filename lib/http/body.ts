@@ -3,11 +3,16 @@ import { AppError } from "./errors";
 
 /** Reads the body as text, refusing (413) anything over `maxBytes` without buffering it all. */
 export async function readBodyText(req: Request, maxBytes: number): Promise<string> {
+  return (await readBodyBytes(req, maxBytes)).toString("utf8");
+}
+
+/** Reads the raw body, refusing (413) anything over `maxBytes` as soon as it passes the cap. */
+export async function readBodyBytes(req: Request, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > maxBytes) {
     throw new AppError("payload_too_large", `The request body must be at most ${maxBytes} bytes.`);
   }
-  if (!req.body) return "";
+  if (!req.body) return Buffer.alloc(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -21,7 +26,7 @@ export async function readBodyText(req: Request, maxBytes: number): Promise<stri
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
 export interface FieldIssue {

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { useTestEnv } from "@/lib/testing/env";
+import { applyTestEnv } from "@/lib/testing/env";
 import { readJsonBody } from "./body";
 import { AppError } from "./errors";
 import { json, route } from "./route";
@@ -9,7 +9,7 @@ const noParams = { params: Promise.resolve({}) };
 
 describe("route wrapper", () => {
   beforeEach(() => {
-    useTestEnv();
+    applyTestEnv();
   });
 
   it("adds a request id, Server-Timing and API security headers", async () => {

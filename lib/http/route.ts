@@ -1,7 +1,8 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { getEnv } from "@/lib/env";
+import { getEnv, isDebugEnabled } from "@/lib/env";
 import { logFor, type Logger } from "@/lib/observability/logger";
+import { runWithRequestStats, type RequestStats } from "@/lib/observability/request-stats";
 import { clientIpFrom } from "./client-ip";
 import { AppError, errorEnvelope, toAppError } from "./errors";
 import { ServerTiming } from "./server-timing";
@@ -65,12 +66,16 @@ export function route<P = Record<string, never>>(
     const log = logFor("http").child({ requestId, route: name });
     let response: Response;
     let ip: string | null = null;
+    let stats: RequestStats | undefined;
     try {
       const env = getEnv();
       ip = clientIpFrom(req.headers, { header: env.TRUST_PROXY_HEADER, hops: env.TRUST_PROXY_HOPS });
       // Next always passes the segment; direct callers (tests, other handlers) may not.
       const params = segment === undefined ? ({} as P) : await segment.params;
-      response = await handler({ req, requestId, ip, timing, log, params });
+      const clientIp = ip;
+      const run = runWithRequestStats(() => handler({ req, requestId, ip: clientIp, timing, log, params }));
+      stats = run.stats;
+      response = await run.result;
     } catch (thrown) {
       const error = toAppError(thrown);
       if (error.status >= 500) {
@@ -85,9 +90,21 @@ export function route<P = Record<string, never>>(
     headers.set("X-Request-Id", requestId);
     headers.set("Server-Timing", timing.header());
     for (const [key, value] of Object.entries(API_HEADERS)) if (!headers.has(key)) headers.set(key, value);
+    // Round trips per request: in debug mode also as a header, for the benchmark.
+    if (stats && isDebugEnabled(getEnv())) {
+      headers.set("X-Debug-Round-Trips", `kv=${stats.kvRoundTrips}; db=${stats.dbRoundTrips}`);
+    }
     const final = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
     log[options.accessLog ?? "info"](
-      { method: req.method, path: new URL(req.url).pathname, status: final.status, ms: Math.round(timing.elapsedMs()), ip },
+      {
+        method: req.method,
+        path: new URL(req.url).pathname,
+        status: final.status,
+        ms: Math.round(timing.elapsedMs()),
+        ip,
+        kvRoundTrips: stats?.kvRoundTrips,
+        dbRoundTrips: stats?.dbRoundTrips,
+      },
       "request",
     );
     return final;

@@ -105,11 +105,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): KvStore {
       if (blocked) return { outcome: "blocked", ttlMs: ttlOf(blocked) };
       if (input.checkCache) {
         const hit = read(input.cacheKey);
-        if (hit) return { outcome: "hit", value: hit.value };
+        if (hit) {
+          const quota = input.quota ? read(input.quota.key) : undefined;
+          return { outcome: "hit", value: hit.value, quotaCount: Number(quota?.value ?? 0), quotaTtlMs: ttlOf(quota) };
+        }
       }
       let probe = false;
       const breaker = breakers.get(prefix + input.breakerKey);
-      if (breaker?.state === "open") {
+      if (breaker?.state === "open" && !input.skipBreaker) {
         const waited = now() - breaker.openedAtMs;
         if (waited < input.breakerCooldownMs) return { outcome: "open", retryAfterMs: input.breakerCooldownMs - waited };
         const held = read(input.probeKey);

@@ -53,8 +53,9 @@ return redis.call('ZCARD', KEYS[1])
  *   blocklisted IP → cached caption → breaker open → quota reserve → in-flight lease.
  * KEYS: 1 cache, 2 block, 3 breaker hash, 4 breaker probe, 5 quota counter, 6 lease set.
  * ARGV: 1 check cache (0/1), 2 quota limit (-1: quota kept elsewhere), 3 quota expire-at ms,
- *       4 holder, 5 capacity, 6 lease ms, 7 breaker cooldown ms, 8 probe lease ms.
- * Returns {"blocked", pttl} | {"hit", value} | {"open", retryAfterMs}
+ *       4 holder, 5 capacity, 6 lease ms, 7 breaker cooldown ms, 8 probe lease ms,
+ *       9 skip the breaker (0/1: a call to the fallback model).
+ * Returns {"blocked", pttl} | {"hit", value, quotaCount, quotaPttl} | {"open", retryAfterMs}
  *       | {"quota_denied", count, pttl} | {"ok", quotaCount, quotaPttl, leaseAcquired, holders, probe}.
  */
 export const GEN_ADMIT = `
@@ -65,11 +66,13 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
 end
 if ARGV[1] == '1' then
   local hit = redis.call('GET', KEYS[1])
-  if hit then return {'hit', hit} end
+  if hit then
+    return {'hit', hit, tonumber(redis.call('GET', KEYS[5]) or '0'), redis.call('PTTL', KEYS[5])}
+  end
 end
 local probe = 0
 local b = redis.call('HMGET', KEYS[3], 'state', 'opened_at')
-if b[1] == 'open' then
+if b[1] == 'open' and ARGV[9] ~= '1' then
   local waited = now - tonumber(b[2] or '0')
   local cooldown = tonumber(ARGV[7])
   if waited < cooldown then return {'open', cooldown - waited} end

@@ -32,11 +32,14 @@ export interface GenAdmitInput {
   lease: { key: string; holder: string; capacity: number; leaseMs: number };
   breakerCooldownMs: number;
   probeLeaseMs: number;
+  /** Admit even while the breaker is open (a call to the fallback model, which the breaker does not guard). */
+  skipBreaker?: boolean;
 }
 
 export type GenAdmitResult =
   | { outcome: "blocked"; ttlMs: number }
-  | { outcome: "hit"; value: string }
+  /** A cache hit; the quota is read, not spent (0 when no quota was given). */
+  | { outcome: "hit"; value: string; quotaCount: number; quotaTtlMs: number }
   | { outcome: "open"; retryAfterMs: number }
   | { outcome: "quota_denied"; count: number; ttlMs: number }
   | {

@@ -125,6 +125,7 @@ export function createUpstashStore({ url, token, prefix = "", timeoutMs }: Upsta
           String(input.lease.leaseMs),
           String(input.breakerCooldownMs),
           String(input.probeLeaseMs),
+          input.skipBreaker ? "1" : "0",
         ],
       );
       if (!Array.isArray(reply) || typeof reply[0] !== "string") {
@@ -135,7 +136,12 @@ export function createUpstashStore({ url, token, prefix = "", timeoutMs }: Upsta
         case "blocked":
           return { outcome, ttlMs: ttlFromPttl(toNumber(rest[0], "genAdmit")) };
         case "hit":
-          return { outcome, value: String(rest[0]) };
+          return {
+            outcome,
+            value: String(rest[0]),
+            quotaCount: toNumber(rest[1], "genAdmit"),
+            quotaTtlMs: ttlFromPttl(toNumber(rest[2], "genAdmit")),
+          };
         case "open":
           return { outcome, retryAfterMs: toNumber(rest[0], "genAdmit") };
         case "quota_denied":

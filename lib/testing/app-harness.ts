@@ -1,0 +1,159 @@
+/**
+ * An in-process LitStatus for integration tests: the real route handlers, the real stores
+ * (PGlite + in-memory by default; real PostgreSQL and Redis — through the Upstash-REST test
+ * server — when TEST_DATABASE_URL / TEST_REDIS_URL are set) and the real `openai` SDK against
+ * the fake OpenAI server. Nothing of ours is mocked.
+ */
+import { randomUUID } from "node:crypto";
+import * as localCallbackRoute from "@/app/api/auth/local/callback/route";
+import * as localStartRoute from "@/app/api/auth/local/start/route";
+import * as logoutRoute from "@/app/api/auth/logout/route";
+import * as sessionRoute from "@/app/api/auth/session/route";
+import * as supabaseCallbackRoute from "@/app/api/auth/supabase/callback/route";
+import * as supabaseOAuthRoute from "@/app/api/auth/supabase/oauth/route";
+import * as supabaseStartRoute from "@/app/api/auth/supabase/start/route";
+import * as eventsRoute from "@/app/api/events/route";
+import * as feedbackRoute from "@/app/api/feedback/route";
+import * as generateRoute from "@/app/api/generate/route";
+import * as generationRoute from "@/app/api/generations/[id]/route";
+import * as generationsRoute from "@/app/api/generations/route";
+import * as readyRoute from "@/app/api/health/ready/route";
+import * as meRoute from "@/app/api/me/route";
+import * as quotaRoute from "@/app/api/quota/route";
+import * as wishlistRoute from "@/app/api/wishlist/route";
+import { installAuthSecurityHook } from "@/lib/auth/security-hook";
+import { signSessionToken } from "@/lib/auth/tokens";
+import type { Db } from "@/lib/db";
+import type { RecordWriter } from "@/lib/events/writer";
+import { getKv, type AppKv } from "@/lib/kv";
+import { startFakeOpenAI, type FakeOpenAIServer } from "@/e2e/support/fake-openai";
+import type { UpstashRestServer } from "@/e2e/support/upstash-rest-server";
+import { applyTestEnv } from "./env";
+import { openTestDb } from "./stores-db";
+import { openTestKv } from "./stores-kv";
+
+export const TEST_AUTH_SECRET = "test-secret-for-integration-tests-0123456789";
+
+type Handler = (req: Request, segment: { params: Promise<Record<string, string>> }) => Promise<Response>;
+
+const ROUTES: { method: string; pattern: RegExp; handler: Handler }[] = [
+  { method: "POST", pattern: /^\/api\/generate$/, handler: generateRoute.POST as Handler },
+  { method: "GET", pattern: /^\/api\/quota$/, handler: quotaRoute.GET as Handler },
+  { method: "GET", pattern: /^\/api\/generations$/, handler: generationsRoute.GET as Handler },
+  { method: "DELETE", pattern: /^\/api\/generations$/, handler: generationsRoute.DELETE as Handler },
+  { method: "GET", pattern: /^\/api\/generations\/(?<id>[^/]+)$/, handler: generationRoute.GET as Handler },
+  { method: "DELETE", pattern: /^\/api\/generations\/(?<id>[^/]+)$/, handler: generationRoute.DELETE as Handler },
+  { method: "GET", pattern: /^\/api\/health\/ready$/, handler: readyRoute.GET as Handler },
+  { method: "GET", pattern: /^\/api\/me$/, handler: meRoute.GET as Handler },
+  { method: "DELETE", pattern: /^\/api\/me$/, handler: meRoute.DELETE as Handler },
+  { method: "POST", pattern: /^\/api\/wishlist$/, handler: wishlistRoute.POST as Handler },
+  { method: "POST", pattern: /^\/api\/feedback$/, handler: feedbackRoute.POST as Handler },
+  { method: "POST", pattern: /^\/api\/events$/, handler: eventsRoute.POST as Handler },
+  { method: "GET", pattern: /^\/api\/auth\/session$/, handler: sessionRoute.GET as Handler },
+  { method: "POST", pattern: /^\/api\/auth\/logout$/, handler: logoutRoute.POST as Handler },
+  { method: "POST", pattern: /^\/api\/auth\/local\/start$/, handler: localStartRoute.POST as Handler },
+  { method: "GET", pattern: /^\/api\/auth\/local\/callback$/, handler: localCallbackRoute.GET as Handler },
+  { method: "POST", pattern: /^\/api\/auth\/supabase\/start$/, handler: supabaseStartRoute.POST as Handler },
+  { method: "GET", pattern: /^\/api\/auth\/supabase\/oauth$/, handler: supabaseOAuthRoute.GET as Handler },
+  { method: "GET", pattern: /^\/api\/auth\/supabase\/callback$/, handler: supabaseCallbackRoute.GET as Handler },
+];
+
+export interface RequestOptions {
+  json?: unknown;
+  body?: BodyInit;
+  headers?: Record<string, string>;
+  /** Client address; sent as X-Forwarded-For (the default trusted source). */
+  ip?: string;
+  token?: string;
+}
+
+export interface TestApp {
+  mode: "embedded" | "real";
+  fake: FakeOpenAIServer;
+  db: Db;
+  kv: AppKv;
+  /** The Upstash-REST test server (real mode only): stop()/restart() simulate a Redis outage. */
+  rest?: UpstashRestServer;
+  request(method: string, path: string, options?: RequestOptions): Promise<Response>;
+  generate(body: unknown, options?: RequestOptions): Promise<Response>;
+  /** Creates a user (profile via the auth.users trigger) and returns a bearer token for them. */
+  signUp(email?: string, plan?: "free" | "pro"): Promise<{ userId: string; token: string }>;
+  /** Writes buffered records (generations, events) now. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const fake = await startFakeOpenAI();
+  const dbHandle = await openTestDb();
+  const kvHandle = await openTestKv();
+  const real = kvHandle.kind === "upstash";
+  applyTestEnv({
+    OPENAI_API_KEY: "sk-test",
+    OPENAI_BASE_URL: `${fake.url}/v1`,
+    AUTH_SECRET: TEST_AUTH_SECRET,
+    RATE_LIMIT_GENERATE_PER_MIN: "100000",
+    RATE_LIMIT_API_PER_MIN: "100000",
+    RATE_LIMIT_SIGNIN_PER_MIN: "100000",
+    HEALTH_CACHE_MS: "0",
+    ...(real && kvHandle.rest
+      ? {
+          UPSTASH_REDIS_REST_URL: kvHandle.rest.url,
+          UPSTASH_REDIS_REST_TOKEN: kvHandle.rest.token,
+          REDIS_KEY_PREFIX: kvHandle.prefix,
+          // Generous: a loaded CI machine must not trip the in-memory fallback mid-test.
+          REDIS_TIMEOUT_MS: "5000",
+        }
+      : {}),
+    ...env,
+  });
+  const globals = globalThis as unknown as Record<string, unknown>;
+  globals.__litstatusDb = Promise.resolve(dbHandle.db);
+  installAuthSecurityHook();
+  const kv = getKv();
+
+  const request = async (method: string, path: string, options: RequestOptions = {}): Promise<Response> => {
+    const url = new URL(path, "http://litstatus.test");
+    const route = ROUTES.find((r) => r.method === method && r.pattern.test(url.pathname));
+    if (!route) throw new Error(`no test route for ${method} ${url.pathname}`);
+    const params = (route.pattern.exec(url.pathname)?.groups ?? {}) as Record<string, string>;
+    const headers = new Headers(options.headers);
+    headers.set("x-forwarded-for", options.ip ?? "203.0.113.10");
+    if (options.token) headers.set("authorization", `Bearer ${options.token}`);
+    let body = options.body;
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    }
+    return route.handler(new Request(url, { method, headers, body }), { params: Promise.resolve(params) });
+  };
+
+  const writer = () => globals.__litstatusWriter as RecordWriter | undefined;
+
+  return {
+    mode: real ? "real" : "embedded",
+    fake,
+    db: dbHandle.db,
+    kv,
+    rest: kvHandle.rest,
+    request,
+    generate: (body, options = {}) => request("POST", "/api/generate", { ...options, json: body }),
+    async signUp(email = `user-${randomUUID().slice(0, 8)}@example.test`, plan = "free") {
+      const [row] = await dbHandle.db.query<{ id: string }>(`insert into auth.users (email) values ($1) returning id`, [email]);
+      const userId = row!.id;
+      if (plan === "pro") await dbHandle.db.query(`update litstatus.profiles set plan = 'pro' where user_id = $1`, [userId]);
+      const token = await signSessionToken({ sub: userId, email }, TEST_AUTH_SECRET, 3600);
+      return { userId, token };
+    },
+    async flush() {
+      await writer()?.flush();
+    },
+    async close() {
+      await writer()?.close();
+      await fake.close();
+      await kvHandle.cleanup();
+      await dbHandle.cleanup();
+      applyTestEnv();
+    },
+  };
+}
