@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,7 +13,31 @@ const APP_PORT = Number(process.env.E2E_APP_PORT ?? 3100);
 const FAKE_OPENAI_PORT = Number(process.env.E2E_FAKE_OPENAI_PORT ?? 4010);
 // Workers re-load this file: the data dir is made once and handed down through the environment.
 process.env.E2E_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), "litstatus-e2e-"));
+
+/**
+ * The app under test uses a throwaway PostgreSQL database when a server answers (CI always has
+ * one), so tests can check what is stored; e2e/global-teardown.ts drops it. Without PostgreSQL
+ * it falls back to embedded PGlite and the database checks are skipped.
+ */
+function createE2eDatabase(): string | undefined {
+  const admin = process.env.E2E_DATABASE_ADMIN_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  const name = `litstatus_e2e_${Date.now()}_${process.pid}`;
+  try {
+    execFileSync("psql", [admin, "-q", "-c", `create database ${name}`], { stdio: "pipe" });
+  } catch {
+    return undefined;
+  }
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  execFileSync("npm", ["run", "--silent", "db:migrate"], { env: { ...process.env, DATABASE_URL: url.toString() }, stdio: "pipe" });
+  return url.toString();
+}
+if (process.env.E2E_DATABASE_URL === undefined && !process.env.E2E_BASE_URL) {
+  process.env.E2E_DATABASE_URL = createE2eDatabase() ?? "";
+}
 const baseURL = process.env.E2E_BASE_URL ?? `http://127.0.0.1:${APP_PORT}`;
+const SERVER_LOG = "e2e/.artifacts/server.log";
+process.env.E2E_SERVER_LOG ??= SERVER_LOG;
 
 export default defineConfig({
   testDir: "e2e",
@@ -23,6 +48,7 @@ export default defineConfig({
   retries: 0,
   timeout: 30_000,
   reporter: [["list"], ["json", { outputFile: "e2e/.artifacts/results.json" }]],
+  globalTeardown: "./e2e/global-teardown.ts",
   use: {
     baseURL,
     trace: "retain-on-failure",
@@ -52,13 +78,16 @@ export default defineConfig({
           stdout: "ignore",
         },
         {
-          command: `npx next start -H 127.0.0.1 -p ${APP_PORT}`,
+          // The log goes to a file: browser tests read local sign-in links from it.
+          command: `mkdir -p e2e/.artifacts && exec npx next start -H 127.0.0.1 -p ${APP_PORT} > ${SERVER_LOG} 2>&1`,
           url: `${baseURL}/api/health`,
           timeout: 60_000,
           reuseExistingServer: false,
           env: {
             PGLITE_DATA_DIR: path.join(process.env.E2E_DATA_DIR, "pglite"),
-            LOG_LEVEL: "warn",
+            ...(process.env.E2E_DATABASE_URL ? { DATABASE_URL: process.env.E2E_DATABASE_URL } : {}),
+            LOG_LEVEL: "info",
+            AUTH_SECRET: "e2e-only-signing-secret-0123456789abcdef",
             OPENAI_API_KEY: "sk-fake-e2e",
             OPENAI_BASE_URL: `http://127.0.0.1:${FAKE_OPENAI_PORT}/v1`,
             MODERATION: "on",

@@ -18,5 +18,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     setupFiles: ["lib/testing/setup.ts"],
+    // next-intl's ESM imports `next/server` without an extension, which only a bundler resolves:
+    // let Vite transform it so proxy.ts can be tested directly.
+    server: { deps: { inline: ["next-intl"] } },
   },
 });

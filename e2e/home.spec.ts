@@ -8,13 +8,15 @@ test("home page renders with no console errors", async ({ page }) => {
   page.on("pageerror", (error) => errors.push(error.message));
   const response = await page.goto("/");
   expect(response?.status()).toBe(200);
-  await expect(page.getByRole("heading", { level: 1 })).toContainText("LitStatus");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Write my caption");
+  await expect(page.locator("html")).toHaveAttribute("lang", "en");
   expect(errors).toEqual([]);
 });
 
 test("unknown page is a 404 page, unknown API path the 404 envelope", async ({ page, request }) => {
   const response = await page.goto("/no-such-page");
   expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Page not found");
   const api = await request.get("/api/no-such-route");
   expect(api.status()).toBe(404);
   const body = (await api.json()) as { error: { code: string; requestId: string } };
@@ -31,4 +33,28 @@ test("health and readiness answer for monitors", async ({ request }) => {
   expect(ready.headers()["content-type"]).toContain("application/health+json");
   const body = (await ready.json()) as { status: string; checks: Record<string, { status: string }> };
   expect(body.checks.database?.status).toBe("pass");
+});
+
+test("pages carry a nonce-based CSP and the security headers; the page runs under it without violations", async ({ page }) => {
+  const violations: string[] = [];
+  await page.exposeFunction("__reportCsp", (text: string) => violations.push(text));
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      (window as unknown as { __reportCsp(text: string): void }).__reportCsp(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  const response = await page.goto("/");
+  const headers = response?.headers() ?? {};
+  const csp = headers["content-security-policy"] ?? "";
+  const scriptSrc = /script-src ([^;]+)/.exec(csp)?.[1] ?? "";
+  expect(scriptSrc).toMatch(/'nonce-[A-Za-z0-9+/=]+'/);
+  expect(scriptSrc).not.toContain("unsafe-inline");
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(headers["x-content-type-options"]).toBe("nosniff");
+  expect(headers["referrer-policy"]).toBe("strict-origin-when-cross-origin");
+  expect(headers["permissions-policy"]).toBeTruthy();
+  // Interact so client code runs, then confirm nothing was blocked.
+  await page.getByLabel("What's your post about?").fill("csp check");
+  await page.locator("label", { hasText: "Rizz" }).click();
+  expect(violations).toEqual([]);
 });

@@ -1,0 +1,126 @@
+import type { Metadata } from "next";
+import { getFormatter, getTranslations, setRequestLocale } from "next-intl/server";
+import { DeleteAccount } from "@/components/account/delete-account";
+import { SignOutButtons } from "@/components/account/sign-out-buttons";
+import { UsageChart } from "@/components/account/usage-chart";
+import { QuotaMeter } from "@/components/generator/quota-meter";
+import { getPathname, Link, redirect } from "@/i18n/navigation";
+import { readDailyUsage, readProfileExtras } from "@/lib/account/usage";
+import { getPageViewer } from "@/lib/auth/page-viewer";
+import type { Viewer } from "@/lib/auth/viewer";
+import { getDb } from "@/lib/db";
+import { readQuota, utcDay } from "@/lib/quota";
+
+export async function generateMetadata({ params }: { params: Promise<{ locale: string }> }): Promise<Metadata> {
+  const { locale } = await params;
+  const t = await getTranslations({ locale, namespace: "account" });
+  return { title: t("metaTitle"), robots: { index: false } };
+}
+
+/** What GET /api/me shows, read directly: profile extras, today's quota, 14 UTC days of usage. */
+async function readAccount(viewer: Extract<Viewer, { kind: "user" }>) {
+  const nowMs = Date.now();
+  const db = await getDb();
+  const [extras, quota, usage] = await Promise.all([
+    readProfileExtras(db, viewer.id),
+    // Users are counted per account: the IP plays no part.
+    readQuota(viewer, null, nowMs),
+    readDailyUsage(db, viewer.id, utcDay(nowMs)),
+  ]);
+  return { extras, quota, usage };
+}
+
+export default async function AccountPage({ params }: { params: Promise<{ locale: string }> }) {
+  const { locale } = await params;
+  setRequestLocale(locale);
+  const viewer = await getPageViewer();
+  const toSignIn = () =>
+    redirect({ href: { pathname: "/signin", query: { next: getPathname({ href: "/account", locale }) } }, locale });
+  if (viewer.kind !== "user") return toSignIn();
+
+  const [t, format, { extras, quota, usage }] = await Promise.all([getTranslations("account"), getFormatter(), readAccount(viewer)]);
+  // The profile vanished between the session check and now: the account was just deleted.
+  if (!extras) return toSignIn();
+
+  return (
+    <>
+      <h1>{t("title")}</h1>
+      <div className="grid-2">
+        <section className="card stack" aria-labelledby="account-profile">
+          <h2 id="account-profile">{t("profileTitle")}</h2>
+          <dl className="facts" data-testid="account-profile">
+            <div>
+              <dt>{t("email")}</dt>
+              <dd className="break">{viewer.email ?? <span className="muted">{t("noEmail")}</span>}</dd>
+            </div>
+            <div>
+              <dt>{t("plan")}</dt>
+              <dd>
+                <span className={viewer.plan === "pro" ? "badge badge-pro" : "badge"} data-testid="plan-badge">
+                  {t(`plans.${viewer.plan}`)}
+                </span>
+                {viewer.plan === "free" ? (
+                  <>
+                    {" "}
+                    <Link href="/pricing">{t("seePro")}</Link>
+                  </>
+                ) : null}
+              </dd>
+            </div>
+            {viewer.role !== "user" ? (
+              <div>
+                <dt>{t("role")}</dt>
+                <dd>{t(`roles.${viewer.role}`)}</dd>
+              </div>
+            ) : null}
+            <div>
+              <dt>{t("memberSince")}</dt>
+              <dd>
+                <time dateTime={extras.createdAt}>{format.dateTime(new Date(extras.createdAt), { dateStyle: "long" })}</time>
+              </dd>
+            </div>
+          </dl>
+        </section>
+
+        <section className="card stack" aria-labelledby="account-today">
+          <h2 id="account-today">{t("todayTitle")}</h2>
+          <p className="big-number" data-testid="usage-today">
+            {t("usedToday", { used: quota.used, limit: quota.limit })}
+          </p>
+          <QuotaMeter quota={quota} />
+          <p className="muted" style={{ margin: 0 }}>
+            {t("credits", { credits: quota.credits })}
+            {quota.credits > 0 ? ` — ${t("creditsHint")}` : ""}
+          </p>
+        </section>
+      </div>
+
+      <section className="card stack section-gap" aria-labelledby="account-usage">
+        <h2 id="account-usage">{t("chartTitle")}</h2>
+        <UsageChart usage={usage} />
+        <p className="muted small" style={{ margin: 0 }}>
+          {t("chartNote")}
+        </p>
+      </section>
+
+      <section className="card stack section-gap" aria-labelledby="account-sessions">
+        <h2 id="account-sessions">{t("sessionsTitle")}</h2>
+        <p style={{ margin: 0 }}>{t("sessionsBody")}</p>
+        <SignOutButtons />
+      </section>
+
+      <section className="card stack section-gap danger-zone" aria-labelledby="account-danger">
+        <h2 id="account-danger">{t("dangerTitle")}</h2>
+        <p style={{ margin: 0 }}>{t("dangerIntro")}</p>
+        <ul className="bullets">
+          <li>{t("dangerItems.profile")}</li>
+          <li>{t("dangerItems.history")}</li>
+          <li>{t("dangerItems.usage")}</li>
+          <li>{t("dangerItems.feedback")}</li>
+        </ul>
+        <p style={{ margin: 0 }}>{t("dangerKept")}</p>
+        <DeleteAccount />
+      </section>
+    </>
+  );
+}

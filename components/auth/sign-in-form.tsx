@@ -1,0 +1,212 @@
+"use client";
+
+import { useTranslations } from "next-intl";
+import { useEffect, useId, useRef, useState } from "react";
+import { postJson } from "@/lib/ui/api-client";
+import { track } from "@/lib/ui/track";
+
+interface Props {
+  /** A same-site path the sign-in link lands on. */
+  next: string;
+  /** The page was reached from an invalid, used or expired link (`?error=link_invalid`). */
+  linkInvalid: boolean;
+  /**
+   * `local`: the link goes to the server log. `supabase`: Supabase emails it (PKCE: it works in
+   * this browser only), and Google/GitHub sign-in is offered.
+   */
+  mode: "local" | "supabase";
+  /** How long the local link works (Supabase's own expiry is set in its dashboard). */
+  ttlMinutes: number;
+  perks: string;
+}
+
+interface UiError {
+  code: string;
+  retryAfterSeconds?: number;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+const START_PATH = { local: "/api/auth/local/start", supabase: "/api/auth/supabase/start" } as const;
+
+/** The OAuth start route; a plain navigation (303 to the provider), so no script is involved. */
+function oauthHref(provider: "google" | "github", next: string): string {
+  return `/api/auth/supabase/oauth?${new URLSearchParams({ provider, next }).toString()}`;
+}
+
+/**
+ * Email → one-time sign-in link; then a "check your inbox" state with resend. In Supabase mode,
+ * Google and GitHub sign-in first.
+ */
+export function SignInForm({ next, linkInvalid, mode, ttlMinutes, perks }: Props) {
+  const t = useTranslations("signin");
+  const te = useTranslations("errors");
+  const id = useId();
+  const [email, setEmail] = useState("");
+  const [sentTo, setSentTo] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [resent, setResent] = useState(false);
+  const [error, setError] = useState<UiError | null>(null);
+  const [showLinkInvalid, setShowLinkInvalid] = useState(linkInvalid);
+  const [countdown, setCountdown] = useState(0);
+  const sentHeading = useRef<HTMLHeadingElement>(null);
+  const emailInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    if (countdown <= 0) return;
+    const timer = setTimeout(() => setCountdown((c) => c - 1), 1000);
+    return () => clearTimeout(timer);
+  }, [countdown]);
+
+  // Move focus to what changed, so keyboard and screen-reader users follow along.
+  useEffect(() => {
+    if (sentTo) sentHeading.current?.focus();
+  }, [sentTo]);
+
+  const send = async (address: string, again: boolean) => {
+    if (busy || countdown > 0) return;
+    const normalized = address.trim();
+    if (!EMAIL.test(normalized)) {
+      setError({ code: "invalid_email" });
+      emailInput.current?.focus();
+      return;
+    }
+    track("signup", { step: again ? "resend" : "request" });
+    setBusy(true);
+    setError(null);
+    setResent(false);
+    const res = await postJson<{ ok: true }>(START_PATH[mode], { email: normalized, next });
+    setBusy(false);
+    if (res.ok) {
+      setShowLinkInvalid(false);
+      setSentTo(normalized);
+      setResent(again);
+      return;
+    }
+    setError({ code: res.code, retryAfterSeconds: res.retryAfterSeconds });
+    if (res.code === "rate_limited") setCountdown(Math.min(120, Math.ceil(res.retryAfterSeconds ?? 10)));
+  };
+
+  const errorText = (e: UiError): string => {
+    switch (e.code) {
+      case "invalid_email":
+      case "invalid_input":
+        return t("invalidEmail");
+      case "not_found":
+        return t("unavailable");
+      case "rate_limited":
+        return te("rate_limited", { seconds: countdown > 0 ? countdown : Math.ceil(e.retryAfterSeconds ?? 1) });
+      default:
+        return te.has(e.code) ? te(e.code as "internal") : te("internal");
+    }
+  };
+
+  const errorId = `${id}-error`;
+  const fieldError = error?.code === "invalid_email" || error?.code === "invalid_input";
+  const alert = error ? (
+    <div className="alert" role="alert" id={errorId} data-testid="signin-error" data-code={error.code}>
+      <p style={{ margin: 0 }}>{errorText(error)}</p>
+    </div>
+  ) : null;
+  const waitSuffix = countdown > 0 ? ` (${countdown})` : "";
+
+  if (sentTo) {
+    return (
+      <section className="card stack narrow" aria-labelledby={`${id}-sent`} data-testid="signin-sent">
+        <h2 id={`${id}-sent`} ref={sentHeading} tabIndex={-1}>
+          {t("sentTitle")}
+        </h2>
+        <p style={{ margin: 0 }}>
+          {mode === "local" ? t("sentBody", { email: sentTo, minutes: ttlMinutes }) : t("sentBodySupabase", { email: sentTo })}
+        </p>
+        {mode === "local" ? (
+          <p className="notice" style={{ margin: 0 }}>
+            {t("localHint")}
+          </p>
+        ) : null}
+        {alert}
+        <p className="muted" role="status" style={{ margin: 0, minHeight: "1.5em" }}>
+          {resent ? t("resent") : ""}
+        </p>
+        <div className="actions">
+          <button type="button" className="btn" disabled={busy || countdown > 0} aria-busy={busy} onClick={() => void send(sentTo, true)}>
+            {busy ? t("sending") : t("resend") + waitSuffix}
+          </button>
+          <button
+            type="button"
+            className="btn"
+            onClick={() => {
+              setSentTo(null);
+              setError(null);
+              setResent(false);
+            }}
+          >
+            {t("differentEmail")}
+          </button>
+        </div>
+      </section>
+    );
+  }
+
+  return (
+    <form
+      className="card stack narrow"
+      noValidate
+      data-testid="signin-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void send(email, false);
+      }}
+    >
+      {showLinkInvalid ? (
+        <div className="alert" role="alert" data-testid="link-invalid">
+          <p style={{ margin: 0 }}>{t(mode === "supabase" ? "linkInvalidSupabase" : "linkInvalid")}</p>
+        </div>
+      ) : null}
+      {mode === "supabase" ? (
+        <>
+          <div className="actions" data-testid="signin-oauth">
+            <a className="btn btn-block" href={oauthHref("google", next)} onClick={() => track("signup", { step: "oauth_google" })}>
+              {t("continueWithGoogle")}
+            </a>
+            <a className="btn btn-block" href={oauthHref("github", next)} onClick={() => track("signup", { step: "oauth_github" })}>
+              {t("continueWithGithub")}
+            </a>
+          </div>
+          <p className="muted" style={{ margin: 0, textAlign: "center" }}>
+            {t("orEmail")}
+          </p>
+        </>
+      ) : null}
+      <div>
+        <label htmlFor={`${id}-email`}>{t("emailLabel")}</label>
+        <input
+          ref={emailInput}
+          id={`${id}-email`}
+          type="email"
+          name="email"
+          autoComplete="email"
+          inputMode="email"
+          spellCheck={false}
+          required
+          maxLength={254}
+          placeholder="you@example.com"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          aria-invalid={fieldError}
+          aria-describedby={fieldError ? `${errorId} ${id}-hint` : `${id}-hint`}
+        />
+        <p className="field-hint" id={`${id}-hint`}>
+          {t("emailHint")}
+        </p>
+      </div>
+      {alert}
+      <button type="submit" className="btn btn-primary btn-block" disabled={busy || countdown > 0} aria-busy={busy}>
+        {busy ? t("sending") : t("submit") + waitSuffix}
+      </button>
+      <p className="muted" style={{ margin: 0 }}>
+        {perks}
+      </p>
+    </form>
+  );
+}

@@ -1,0 +1,195 @@
+"use client";
+
+import { useLocale, useTranslations } from "next-intl";
+import { useEffect, useRef, useState } from "react";
+import { postJson } from "@/lib/ui/api-client";
+import { track } from "@/lib/ui/track";
+
+const SECTION_ID = "waitlist";
+const EMAIL_ID = "waitlist-email";
+const NOTE_MAX = 1000;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The Pro column's call to action: jumps to the waitlist form and counts the intent. */
+export function UpgradeLink({ label }: { label: string }) {
+  return (
+    <a
+      className="btn btn-sm btn-primary"
+      href={`#${SECTION_ID}`}
+      data-testid="upgrade-link"
+      onClick={() => {
+        track("upgrade_click", { from: "pricing_table" });
+        // After the browser scrolls to the form, put the cursor in it.
+        setTimeout(() => document.getElementById(EMAIL_ID)?.focus({ preventScroll: true }), 0);
+      }}
+    >
+      {label}
+    </a>
+  );
+}
+
+interface Props {
+  /** The signed-in user's email, or "" for guests. */
+  initialEmail: string;
+  intro: string;
+}
+
+interface Done {
+  email: string;
+  alreadyListed: boolean;
+  withNote: boolean;
+}
+
+interface UiError {
+  code: string;
+  retryAfterSeconds?: number;
+}
+
+/** Join the Pro waitlist (deduplicated by email on the server; a repeat updates the note). */
+export function WishlistForm({ initialEmail, intro }: Props) {
+  const t = useTranslations("pricing.waitlist");
+  const te = useTranslations("errors");
+  const locale = useLocale();
+  const [email, setEmail] = useState(initialEmail);
+  const [note, setNote] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<Done | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
+  const [countdown, setCountdown] = useState(0);
+  const doneHeading = useRef<HTMLHeadingElement>(null);
+  const emailInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    if (countdown <= 0) return;
+    const timer = setTimeout(() => setCountdown((c) => c - 1), 1000);
+    return () => clearTimeout(timer);
+  }, [countdown]);
+
+  useEffect(() => {
+    if (done) doneHeading.current?.focus();
+  }, [done]);
+
+  // The server counts UTF-16 units (zod max), so the counter does too.
+  const noteLength = note.trim().length;
+  const noteTooLong = noteLength > NOTE_MAX;
+
+  const submit = async () => {
+    if (busy || countdown > 0 || noteTooLong) return;
+    const address = email.trim();
+    if (!EMAIL.test(address)) {
+      setError({ code: "invalid_email" });
+      emailInput.current?.focus();
+      return;
+    }
+    track("wish_submit", { withNote: noteLength > 0 });
+    setBusy(true);
+    setError(null);
+    const res = await postJson<{ ok: true; alreadyListed: boolean }>("/api/wishlist", {
+      email: address,
+      ...(note.trim() ? { note: note.trim() } : {}),
+      lang: locale === "zh" ? "zh" : "en",
+    });
+    setBusy(false);
+    if (res.ok) {
+      setDone({ email: address, alreadyListed: res.data.alreadyListed, withNote: noteLength > 0 });
+      return;
+    }
+    setError({ code: res.code, retryAfterSeconds: res.retryAfterSeconds });
+    if (res.code === "rate_limited") setCountdown(Math.min(120, Math.ceil(res.retryAfterSeconds ?? 10)));
+  };
+
+  const errorText = (e: UiError): string => {
+    switch (e.code) {
+      case "invalid_email":
+      case "invalid_input":
+        return t("invalidEmail");
+      case "rate_limited":
+        return te("rate_limited", { seconds: countdown > 0 ? countdown : Math.ceil(e.retryAfterSeconds ?? 1) });
+      default:
+        return te.has(e.code) ? te(e.code as "internal") : te("internal");
+    }
+  };
+
+  const fieldError = error?.code === "invalid_email" || error?.code === "invalid_input";
+
+  return (
+    <section id={SECTION_ID} className="card stack narrow section-gap" aria-labelledby="waitlist-title">
+      {done ? (
+        <div className="stack" data-testid="wishlist-done" data-already={done.alreadyListed}>
+          <h2 id="waitlist-title" ref={doneHeading} tabIndex={-1}>
+            {done.alreadyListed ? (done.withNote ? t("already") : t("alreadyNoNote")) : t("joined")}
+          </h2>
+          <p className="notice" role="status" style={{ margin: 0 }}>
+            {t("doneBody", { email: done.email })}
+          </p>
+          <div className="actions">
+            <button type="button" className="btn btn-sm" onClick={() => setDone(null)}>
+              {t("edit")}
+            </button>
+          </div>
+        </div>
+      ) : (
+        <form
+          className="stack"
+          noValidate
+          data-testid="wishlist-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void submit();
+          }}
+        >
+          <h2 id="waitlist-title">{t("title")}</h2>
+          <p className="muted" style={{ margin: 0 }}>
+            {intro}
+          </p>
+          <div>
+            <label htmlFor={EMAIL_ID}>{t("emailLabel")}</label>
+            <input
+              ref={emailInput}
+              id={EMAIL_ID}
+              type="email"
+              name="email"
+              autoComplete="email"
+              inputMode="email"
+              spellCheck={false}
+              required
+              maxLength={254}
+              placeholder="you@example.com"
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+              aria-invalid={fieldError}
+              aria-describedby={fieldError ? "waitlist-error" : undefined}
+            />
+          </div>
+          <div>
+            <label htmlFor="waitlist-note">{t("noteLabel")}</label>
+            <textarea
+              id="waitlist-note"
+              name="note"
+              className="textarea-short"
+              value={note}
+              placeholder={t("notePlaceholder")}
+              onChange={(e) => setNote(e.target.value)}
+              aria-invalid={noteTooLong}
+              aria-describedby="waitlist-note-count"
+            />
+            <div className="field-foot" id="waitlist-note-count">
+              <span className={noteTooLong ? "over" : undefined} aria-live="polite">
+                {noteTooLong ? t("noteTooLong", { max: NOTE_MAX }) : ""}
+              </span>
+              <span className={noteTooLong ? "over" : undefined}>{t("noteCount", { count: noteLength, max: NOTE_MAX })}</span>
+            </div>
+          </div>
+          {error ? (
+            <div className="alert" role="alert" id="waitlist-error" data-testid="wishlist-error" data-code={error.code}>
+              <p style={{ margin: 0 }}>{errorText(error)}</p>
+            </div>
+          ) : null}
+          <button type="submit" className="btn btn-primary" disabled={busy || countdown > 0 || noteTooLong} aria-busy={busy}>
+            {busy ? t("sending") : t("submit") + (countdown > 0 ? ` (${countdown})` : "")}
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,17 @@
+import postgres from "postgres";
+
+/** Direct queries against the app's database in the browser suite (PostgreSQL runs only). */
+export function e2eDatabaseUrl(): string | undefined {
+  return process.env.E2E_DATABASE_URL || undefined;
+}
+
+export async function queryE2e<T extends object>(sql: string, params: (string | number | null)[] = []): Promise<T[]> {
+  const url = e2eDatabaseUrl();
+  if (!url) throw new Error("no E2E database");
+  const client = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    return (await client.unsafe(sql, params)) as unknown as T[];
+  } finally {
+    await client.end();
+  }
+}
