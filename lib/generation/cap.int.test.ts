@@ -7,11 +7,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { spawnAppServer, type SpawnedAppServer } from "@/e2e/support/app-server";
 import { startFakeOpenAI, type FakeOpenAIServer } from "@/e2e/support/fake-openai";
-import { getEnv, type Env } from "@/lib/env";
+import { getEnv } from "@/lib/env";
 import { startTestApp, TEST_AUTH_SECRET, type TestApp } from "@/lib/testing/app-harness";
 import { openTestDb, type TestDb } from "@/lib/testing/stores-db";
 import { openTestKv, type TestKv } from "@/lib/testing/stores-kv";
 import { INFLIGHT_KEY } from "./keys";
+import { envForBlock } from "@/lib/testing/env-block";
 
 interface ErrorBody {
   error: { code: string; message: string; requestId: string };
@@ -40,18 +41,6 @@ beforeEach(() => {
   app.fake.reset();
 });
 
-/** Knobs the engine reads on every request, set for one describe block and restored after it. */
-function useEnv(overrides: Partial<Env>): void {
-  let saved: Partial<Env> = {};
-  beforeAll(() => {
-    const env = getEnv();
-    saved = Object.fromEntries(Object.keys(overrides).map((key) => [key, env[key as keyof Env]]));
-    Object.assign(env, overrides);
-  });
-  afterAll(() => {
-    Object.assign(getEnv(), saved);
-  });
-}
 
 interface Outcome {
   ip: string;
@@ -86,7 +75,7 @@ async function guestUsed(ip: string): Promise<number> {
 }
 
 describe(`global in-flight cap, short queue (${storeMode})`, () => {
-  useEnv({ GEN_QUEUE_TIMEOUT_MS: 300 });
+  envForBlock({ GEN_QUEUE_TIMEOUT_MS: 300 });
 
   it(`${REQUESTS} concurrent requests: at most ${CAP} model calls at once, the rest 503 busy and refunded`, async () => {
     app.fake.set({ latencyMs: LATENCY_MS });
@@ -140,7 +129,7 @@ describe(`global in-flight cap, short queue (${storeMode})`, () => {
 });
 
 describe(`global in-flight cap, long queue (${storeMode})`, () => {
-  useEnv({ GEN_QUEUE_TIMEOUT_MS: 10_000 });
+  envForBlock({ GEN_QUEUE_TIMEOUT_MS: 10_000 });
 
   it(`${REQUESTS} concurrent requests all succeed, never more than ${CAP} at once`, async () => {
     app.fake.set({ latencyMs: LATENCY_MS });

@@ -7,9 +7,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { FakeFault } from "@/e2e/support/fake-openai";
-import { getEnv, type Env } from "@/lib/env";
 import { startTestApp, type TestApp } from "@/lib/testing/app-harness";
 import { BREAKER_KEY, INFLIGHT_KEY } from "./keys";
+import { envForBlock } from "@/lib/testing/env-block";
 
 interface ErrorBody {
   error: { code: string; message: string; requestId: string };
@@ -33,17 +33,6 @@ afterAll(async () => {
  * Knobs the engine reads on every request (lib/env.ts), set for one describe block and restored
  * after it, instead of a new app per configuration.
  */
-function useEnv(overrides: Partial<Env>): void {
-  let saved: Partial<Env> = {};
-  beforeAll(() => {
-    const env = getEnv();
-    saved = Object.fromEntries(Object.keys(overrides).map((key) => [key, env[key as keyof Env]]));
-    Object.assign(env, overrides);
-  });
-  afterAll(() => {
-    Object.assign(getEnv(), saved);
-  });
-}
 
 beforeEach(() => {
   app.fake.reset();
@@ -121,7 +110,7 @@ const USER_CASES = RETRYABLE.filter((c) => ["429 rate limited", "500 server erro
 describe(`upstream faults with room for the retry (${storeMode})`, () => {
   const DEADLINE_MS = 4000;
   // The breaker is tested below; here it must not open between cases.
-  useEnv({ OPENAI_TIMEOUT_MS: DEADLINE_MS, BREAKER_FAILURE_THRESHOLD: 1000 });
+  envForBlock({ OPENAI_TIMEOUT_MS: DEADLINE_MS, BREAKER_FAILURE_THRESHOLD: 1000 });
 
   it.each(RETRYABLE)("$name: a guest gets 503 with Retry-After, is refunded, and the model is tried twice", async ({ fault, eventType, kind }) => {
     app.fake.set({ fault });
@@ -191,7 +180,7 @@ describe(`upstream faults past the deadline (${storeMode})`, () => {
   const DEADLINE_MS = 1500;
   /** The deadline bounds the model part; admission, settlement and a loaded CI box get this much on top. */
   const MARGIN_MS = 1500;
-  useEnv({ OPENAI_TIMEOUT_MS: DEADLINE_MS, BREAKER_FAILURE_THRESHOLD: 1000 });
+  envForBlock({ OPENAI_TIMEOUT_MS: DEADLINE_MS, BREAKER_FAILURE_THRESHOLD: 1000 });
 
   it("a model that never answers: 503 within the deadline, one attempt (no time left to retry), refunded", async () => {
     app.fake.set({ fault: { kind: "timeout" } });
@@ -243,7 +232,7 @@ describe(`upstream faults past the deadline (${storeMode})`, () => {
 
 describe(`circuit breaker (${storeMode})`, () => {
   const COOLDOWN_MS = 1000;
-  useEnv({ BREAKER_FAILURE_THRESHOLD: 3, BREAKER_COOLDOWN_MS: COOLDOWN_MS, OPENAI_TIMEOUT_MS: 4000 });
+  envForBlock({ BREAKER_FAILURE_THRESHOLD: 3, BREAKER_COOLDOWN_MS: COOLDOWN_MS, OPENAI_TIMEOUT_MS: 4000 });
   beforeAll(async () => {
     // The failures counted by the blocks above (threshold 1000) must not count here.
     await app.kv.breakerWrite(BREAKER_KEY, "closed");

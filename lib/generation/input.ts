@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { LANGS, MODES, PLATFORMS } from "@/lib/ai/types";
-import { readBodyBytes, readBodyText, zodIssues } from "@/lib/http/body";
+import { parseJsonText, readBodyBytes, readBodyText, zodIssues } from "@/lib/http/body";
 import { AppError } from "@/lib/http/errors";
 import type { GenerateInput } from "./engine";
 import { MAX_IMAGE_BYTES, detectImageMime } from "./image";
@@ -40,16 +40,8 @@ function invalid(error: z.ZodError): AppError {
 export async function parseGenerateRequest(req: Request, maxJsonBytes: number): Promise<GenerateInput> {
   const type = req.headers.get("content-type") ?? "";
   if (/^application\/json\b/i.test(type)) {
-    const raw = await readBodyText(req, maxJsonBytes);
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      throw new AppError("invalid_input", "The request body is not valid JSON.");
-    }
-    const parsed = generateJsonSchema.safeParse(body);
-    if (!parsed.success) throw invalid(parsed.error);
-    return { ...parsed.data, regenerate: parsed.data.regenerate ?? false };
+    const body = parseJsonText(await readBodyText(req, maxJsonBytes), generateJsonSchema);
+    return { ...body, regenerate: body.regenerate ?? false };
   }
   if (/^multipart\/form-data\b/i.test(type)) {
     const declared = Number(req.headers.get("content-length") ?? "NaN");

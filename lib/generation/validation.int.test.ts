@@ -5,9 +5,10 @@
  * shown or charged.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getEnv, type Env } from "@/lib/env";
+import { getEnv } from "@/lib/env";
 import { startTestApp, type RequestOptions, type TestApp } from "@/lib/testing/app-harness";
 import { blockKey } from "./keys";
+import { envForBlock } from "@/lib/testing/env-block";
 
 interface ErrorBody {
   error: { code: string; message: string; requestId: string; details?: { path: string; message: string }[] };
@@ -39,18 +40,6 @@ beforeEach(() => {
   app.fake.reset();
 });
 
-/** Knobs the engine reads on every request, set for one describe block and restored after it. */
-function useEnv(overrides: Partial<Env>): void {
-  let saved: Partial<Env> = {};
-  beforeAll(() => {
-    const env = getEnv();
-    saved = Object.fromEntries(Object.keys(overrides).map((key) => [key, env[key as keyof Env]]));
-    Object.assign(env, overrides);
-  });
-  afterAll(() => {
-    Object.assign(getEnv(), saved);
-  });
-}
 
 const valid = { text: "a quiet morning with coffee", mode: "standard", lang: "en" };
 
@@ -369,7 +358,7 @@ describe(`POST /api/generate validation (${storeMode})`, () => {
     });
 
     describe("with MODERATION=off", () => {
-      useEnv({ MODERATION: "off" });
+      envForBlock({ MODERATION: "off" });
       it("the same text is answered, without a moderation call", async () => {
         const ip = nextIp();
         const res = await app.generate({ ...valid, text: "a caption about forbidden-term things, unmoderated" }, { ip });

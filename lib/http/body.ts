@@ -51,7 +51,11 @@ export async function readJsonBody<S extends z.ZodType>(
   if (!/^application\/json\b/i.test(type)) {
     throw new AppError("unsupported_media_type", "Send the body as application/json.");
   }
-  const text = await readBodyText(req, maxBytes);
+  return parseJsonText(await readBodyText(req, maxBytes), schema);
+}
+
+/** JSON text against a schema: 400 `invalid_input` when it does not parse or does not fit. */
+export function parseJsonText<S extends z.ZodType>(text: string, schema: S): z.infer<S> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

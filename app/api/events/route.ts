@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { getRecordWriter } from "@/lib/events";
-import { readBodyText, zodIssues } from "@/lib/http/body";
+import { parseJsonText, readBodyText } from "@/lib/http/body";
 import { assertSameOrigin } from "@/lib/http/origin";
 import { AppError, json, route } from "@/lib/http/route";
 import { viewerWithinLimit } from "@/lib/http/viewer-request";
@@ -64,16 +64,7 @@ export const POST = route("events", async (ctx) => {
   assertSameOrigin(ctx.req);
   const viewer = await viewerWithinLimit(ctx, "api", { guestOnBadToken: true });
   assertAcceptedType(ctx.req);
-  const text = await readBodyText(ctx.req, MAX_BODY_BYTES);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new AppError("invalid_input", "The request body is not valid JSON.");
-  }
-  const parsed = eventSchema.safeParse(raw);
-  if (!parsed.success) throw new AppError("invalid_input", "Some fields are not valid.", { details: zodIssues(parsed.error) });
-  const event = parsed.data;
+  const event = parseJsonText(await readBodyText(ctx.req, MAX_BODY_BYTES), eventSchema);
   getRecordWriter().funnelEvent({
     event: event.event,
     userId: viewer.kind === "user" ? viewer.id : null,

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ssrCookieValue, startFakeGoTrue, type FakeGoTrue, type FakeSession } from "@/e2e/support/fake-gotrue";
 import { SUPABASE_PROXY_BUDGET_MS } from "@/lib/auth/supabase-client";
 import { setAuthFailureHook } from "@/lib/auth/viewer";
-import { getEnv, type Env } from "@/lib/env";
 import { startTestApp, type TestApp } from "@/lib/testing/app-harness";
 import proxy from "@/proxy";
+import { envForBlock } from "@/lib/testing/env-block";
 
 const JWT_SECRET = "supabase-int-test-jwt-secret-0123456789-abcdef";
 const ORIGIN = "http://litstatus.test";
@@ -121,18 +121,6 @@ function pageRequest(path: string, browser: Browser): NextRequest {
   return new NextRequest(new URL(path, ORIGIN), { headers: browser.headers({ "accept-language": "en" }) });
 }
 
-/** Env knobs for one block (routes and the proxy read getEnv() on every request). */
-function withEnv(overrides: Partial<Env>): void {
-  let saved: Partial<Env> = {};
-  beforeAll(() => {
-    const env = getEnv();
-    saved = Object.fromEntries(Object.keys(overrides).map((key) => [key, env[key as keyof Env]]));
-    Object.assign(env, overrides);
-  });
-  afterAll(() => {
-    Object.assign(getEnv(), saved);
-  });
-}
 
 beforeAll(async () => {
   fake = await startFakeGoTrue({
@@ -376,7 +364,7 @@ describe("session refresh in the proxy", () => {
   });
 
   describe("in local mode", () => {
-    withEnv({ SUPABASE_URL: undefined, SUPABASE_ANON_KEY: undefined, SUPABASE_JWT_SECRET: undefined });
+    envForBlock({ SUPABASE_URL: undefined, SUPABASE_ANON_KEY: undefined, SUPABASE_JWT_SECRET: undefined });
 
     it("does nothing with a Supabase cookie: no Auth call, no cookie", async () => {
       const browser = await browserWith(await fake.issueSession("local@example.com", { accessTokenTtlSeconds: -60 }));
@@ -456,7 +444,7 @@ describe("sign-in modes keep apart", () => {
   });
 
   describe("in local mode", () => {
-    withEnv({ SUPABASE_URL: undefined, SUPABASE_ANON_KEY: undefined, SUPABASE_JWT_SECRET: undefined });
+    envForBlock({ SUPABASE_URL: undefined, SUPABASE_ANON_KEY: undefined, SUPABASE_JWT_SECRET: undefined });
 
     it.each([
       ["POST", "/api/auth/supabase/start"],
@@ -479,7 +467,7 @@ describe("sign-in modes keep apart", () => {
   });
 
   describe("with only SUPABASE_JWT_SECRET (bearer tokens, no sign-in)", () => {
-    withEnv({ SUPABASE_URL: undefined, SUPABASE_ANON_KEY: undefined });
+    envForBlock({ SUPABASE_URL: undefined, SUPABASE_ANON_KEY: undefined });
 
     it("the Supabase sign-in routes answer 404", async () => {
       const res = await app.request("GET", "/api/auth/supabase/oauth?provider=google");
