@@ -66,7 +66,7 @@ test("an over-long text is counted and blocked before it is sent", async ({ page
   await expect(page.getByText("Keep it under 2000 characters.")).toBeVisible();
 });
 
-test("the generator in Chinese: lang attribute, strings and a Chinese caption request", async ({ page }) => {
+test("the generator in Chinese: lang attribute, strings and caption language default", async ({ page }) => {
   const errors = watchConsole(page);
   await page.goto("/zh");
   await expect(page.locator("html")).toHaveAttribute("lang", "zh-CN");

@@ -43,7 +43,7 @@ test("a user signs in with the logged link, generates, sees history, deletes one
 
   await page.goto("/history");
   await expect(page.getByText("2 captions")).toBeVisible();
-  await expect(page.getByText("homemade ramen night")).toBeVisible();
+  await expect(page.getByText("You wrote homemade ramen night")).toBeVisible();
   await expectAccessible(page);
   await screenshots(page, "history-user");
 
