@@ -3,7 +3,11 @@ import { expectAccessible, screenshots, watchConsole } from "./support/browser";
 
 // Each test is its own "client address" (the trusted X-Forwarded-For hop), so guest quotas
 // never leak between tests.
-test.use({ extraHTTPHeaders: { "x-forwarded-for": `192.0.2.${Math.floor(Math.random() * 200) + 20}` } });
+let clientSeq = 0;
+test.beforeEach(async ({ context }, testInfo) => {
+  clientSeq += 1;
+  await context.setExtraHTTPHeaders({ "x-forwarded-for": `198.18.${testInfo.workerIndex % 100}.${(clientSeq % 250) + 1}` });
+});
 
 test("a guest generates, copies, rates, and hits the daily quota with the reset time", async ({ page, context }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
@@ -18,10 +22,21 @@ test("a guest generates, copies, rates, and hits the daily quota with the reset 
   await expect(page.getByTestId("char-count")).toHaveText("39 / 2000");
   await page.locator("label", { hasText: "Savage" }).click();
   await expect(page.getByRole("radio", { name: /Savage/ })).toBeChecked();
+  // Layout shift while the result arrives: measured, not guessed.
+  await page.evaluate(() => {
+    const w = window as unknown as { __cls: number };
+    w.__cls = 0;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries() as (PerformanceEntry & { value: number; hadRecentInput: boolean })[]) {
+        if (!entry.hadRecentInput) w.__cls += entry.value;
+      }
+    }).observe({ type: "layout-shift", buffered: false });
+  });
   await page.getByRole("button", { name: "Generate", exact: true }).click();
 
   const caption = page.getByTestId("caption");
   await expect(caption).toContainText("Fake caption");
+  expect(await page.evaluate(() => (window as unknown as { __cls: number }).__cls)).toBeLessThan(0.05);
   await expect(page.getByTestId("hashtags").getByRole("listitem").first()).toHaveText(/^#/);
   await expect(page.getByTestId("quota-meter")).toContainText("2 of 3 left today");
 

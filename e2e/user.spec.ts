@@ -2,7 +2,11 @@ import { expect, test, type Page } from "@playwright/test";
 import { expectAccessible, screenshots, signInLinkFromLog, watchConsole } from "./support/browser";
 import { e2eDatabaseUrl, queryE2e } from "./support/db";
 
-test.use({ extraHTTPHeaders: { "x-forwarded-for": `192.0.2.${Math.floor(Math.random() * 200) + 20}` } });
+let clientSeq = 0;
+test.beforeEach(async ({ context }, testInfo) => {
+  clientSeq += 1;
+  await context.setExtraHTTPHeaders({ "x-forwarded-for": `198.19.${testInfo.workerIndex % 100}.${(clientSeq % 250) + 1}` });
+});
 
 async function signIn(page: Page, email: string): Promise<string> {
   await page.goto("/signin");
