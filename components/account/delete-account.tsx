@@ -4,13 +4,14 @@ import { useLocale, useTranslations } from "next-intl";
 import { useId, useRef, useState } from "react";
 import { getPathname } from "@/i18n/navigation";
 import { apiFetch } from "@/lib/ui/api-client";
+import { useErrorMessage } from "@/components/use-error-message";
 
 const CONFIRM_WORD = "DELETE";
 
 /** The danger zone's form: type DELETE, then the account and its data are deleted. */
 export function DeleteAccount() {
   const t = useTranslations("account");
-  const te = useTranslations("errors");
+  const errorMessage = useErrorMessage();
   const locale = useLocale();
   const id = useId();
   const input = useRef<HTMLInputElement>(null);
@@ -40,7 +41,7 @@ export function DeleteAccount() {
       return;
     }
     setBusy(false);
-    setError(te.has(res.code) ? te(res.code as "internal") : te("internal"));
+    setError(errorMessage(res));
   };
 
   const mismatch = error === t("confirmMismatch");

@@ -4,11 +4,12 @@ import { useLocale, useTranslations } from "next-intl";
 import { useState } from "react";
 import { getPathname } from "@/i18n/navigation";
 import { postJson } from "@/lib/ui/api-client";
+import { useErrorMessage } from "@/components/use-error-message";
 
 /** Sign out of this browser or of every session; then a full reload so nothing signed-in lingers. */
 export function SignOutButtons() {
   const t = useTranslations("account");
-  const te = useTranslations("errors");
+  const errorMessage = useErrorMessage();
   const locale = useLocale();
   const [busy, setBusy] = useState<"here" | "everywhere" | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -25,7 +26,7 @@ export function SignOutButtons() {
       return;
     }
     setBusy(null);
-    setError(te.has(res.code) ? te(res.code as "internal") : te("internal"));
+    setError(errorMessage(res));
   };
 
   return (

@@ -4,6 +4,7 @@ import { useTranslations } from "next-intl";
 import { useEffect, useId, useRef, useState } from "react";
 import { postJson } from "@/lib/ui/api-client";
 import { track } from "@/lib/ui/track";
+import { useErrorMessage } from "@/components/use-error-message";
 
 interface Props {
   /** A same-site path the sign-in link lands on. */
@@ -40,7 +41,7 @@ function oauthHref(provider: "google" | "github", next: string): string {
  */
 export function SignInForm({ next, linkInvalid, mode, ttlMinutes, perks }: Props) {
   const t = useTranslations("signin");
-  const te = useTranslations("errors");
+  const errorMessage = useErrorMessage();
   const id = useId();
   const [email, setEmail] = useState("");
   const [sentTo, setSentTo] = useState<string | null>(null);
@@ -94,10 +95,8 @@ export function SignInForm({ next, linkInvalid, mode, ttlMinutes, perks }: Props
         return t("invalidEmail");
       case "not_found":
         return t("unavailable");
-      case "rate_limited":
-        return te("rate_limited", { seconds: countdown > 0 ? countdown : Math.ceil(e.retryAfterSeconds ?? 1) });
       default:
-        return te.has(e.code) ? te(e.code as "internal") : te("internal");
+        return errorMessage(e, countdown);
     }
   };
 

@@ -8,6 +8,7 @@ import { addRecent, recentServerSnapshot, recentSnapshot, subscribeRecent } from
 import { track } from "@/lib/ui/track";
 import { ImagePicker } from "./image-picker";
 import { QuotaMeter, useResetIn, type QuotaView } from "./quota-meter";
+import { useErrorMessage } from "@/components/use-error-message";
 
 const MAX_CHARS = 2000;
 const MODES = ["standard", "savage", "rizz"] as const;
@@ -41,6 +42,7 @@ const charCount = (text: string) => [...text.trim()].length;
 export function Generator({ viewer, initialQuota, demo }: Props) {
   const t = useTranslations("generator");
   const te = useTranslations("errors");
+  const errorMessage = useErrorMessage();
   const locale = useLocale();
   const textId = useId();
   const [text, setText] = useState("");
@@ -159,11 +161,8 @@ export function Generator({ viewer, initialQuota, demo }: Props) {
     switch (e.code) {
       case "quota_exceeded":
         return te("quota_exceeded", { time: resetIn ?? "" });
-      case "rate_limited":
-      case "busy":
-        return te(e.code, { seconds: countdown > 0 ? countdown : Math.ceil(e.retryAfterSeconds ?? 1) });
       default:
-        return te.has(e.code) ? te(e.code as "internal") : te("internal");
+        return errorMessage(e, countdown);
     }
   };
 

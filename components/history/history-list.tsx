@@ -7,6 +7,7 @@ import type { HistoryItem } from "@/lib/generation/history";
 import { apiFetch } from "@/lib/ui/api-client";
 import { clearRecent, recentServerSnapshot, recentSnapshot, subscribeRecent } from "@/lib/ui/recent";
 import { track } from "@/lib/ui/track";
+import { useErrorMessage } from "@/components/use-error-message";
 
 type StatusFilter = "" | "complete" | "failed";
 const FILTERS: StatusFilter[] = ["", "complete", "failed"];
@@ -184,7 +185,7 @@ interface HistoryListProps {
 /** A signed-in user's generations: filter, page, copy, delete one or all. */
 export function HistoryList({ initialItems, initialTotal, pageSize }: HistoryListProps) {
   const t = useTranslations("history");
-  const te = useTranslations("errors");
+  const errorMessage = useErrorMessage();
   const id = useId();
   const [page, setPage] = useState<Page>({ items: initialItems, total: initialTotal });
   const [offset, setOffset] = useState(0);
@@ -271,8 +272,7 @@ export function HistoryList({ initialItems, initialTotal, pageSize }: HistoryLis
   };
 
   const errorText = (e: UiError): string => {
-    if (e.code === "rate_limited") return te("rate_limited", { seconds: Math.ceil(e.retryAfterSeconds ?? 1) });
-    return te.has(e.code) ? te(e.code as "internal") : te("internal");
+    return errorMessage(e);
   };
 
   const pages = Math.max(1, Math.ceil(page.total / pageSize));

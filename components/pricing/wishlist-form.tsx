@@ -4,6 +4,7 @@ import { useLocale, useTranslations } from "next-intl";
 import { useEffect, useRef, useState } from "react";
 import { postJson } from "@/lib/ui/api-client";
 import { track } from "@/lib/ui/track";
+import { useErrorMessage } from "@/components/use-error-message";
 
 const SECTION_ID = "waitlist";
 const EMAIL_ID = "waitlist-email";
@@ -48,7 +49,7 @@ interface UiError {
 /** Join the Pro waitlist (deduplicated by email on the server; a repeat updates the note). */
 export function WishlistForm({ initialEmail, intro }: Props) {
   const t = useTranslations("pricing.waitlist");
-  const te = useTranslations("errors");
+  const errorMessage = useErrorMessage();
   const locale = useLocale();
   const [email, setEmail] = useState(initialEmail);
   const [note, setNote] = useState("");
@@ -103,10 +104,8 @@ export function WishlistForm({ initialEmail, intro }: Props) {
       case "invalid_email":
       case "invalid_input":
         return t("invalidEmail");
-      case "rate_limited":
-        return te("rate_limited", { seconds: countdown > 0 ? countdown : Math.ceil(e.retryAfterSeconds ?? 1) });
       default:
-        return te.has(e.code) ? te(e.code as "internal") : te("internal");
+        return errorMessage(e, countdown);
     }
   };
 
