@@ -5,6 +5,8 @@ import { useEffect, useId, useRef, useState } from "react";
 import { postJson } from "@/lib/ui/api-client";
 import { track } from "@/lib/ui/track";
 import { useErrorMessage } from "@/components/use-error-message";
+import { useCountdown } from "@/components/use-countdown";
+import { LOOKS_LIKE_EMAIL } from "@/lib/ui/email";
 
 interface Props {
   /** A same-site path the sign-in link lands on. */
@@ -26,7 +28,6 @@ interface UiError {
   retryAfterSeconds?: number;
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const START_PATH = { local: "/api/auth/local/start", supabase: "/api/auth/supabase/start" } as const;
 
@@ -49,15 +50,9 @@ export function SignInForm({ next, linkInvalid, mode, ttlMinutes, perks }: Props
   const [resent, setResent] = useState(false);
   const [error, setError] = useState<UiError | null>(null);
   const [showLinkInvalid, setShowLinkInvalid] = useState(linkInvalid);
-  const [countdown, setCountdown] = useState(0);
+  const [countdown, setCountdown] = useCountdown();
   const sentHeading = useRef<HTMLHeadingElement>(null);
   const emailInput = useRef<HTMLInputElement>(null);
-
-  useEffect(() => {
-    if (countdown <= 0) return;
-    const timer = setTimeout(() => setCountdown((c) => c - 1), 1000);
-    return () => clearTimeout(timer);
-  }, [countdown]);
 
   // Move focus to what changed, so keyboard and screen-reader users follow along.
   useEffect(() => {
@@ -67,7 +62,7 @@ export function SignInForm({ next, linkInvalid, mode, ttlMinutes, perks }: Props
   const send = async (address: string, again: boolean) => {
     if (busy || countdown > 0) return;
     const normalized = address.trim();
-    if (!EMAIL.test(normalized)) {
+    if (!LOOKS_LIKE_EMAIL.test(normalized)) {
       setError({ code: "invalid_email" });
       emailInput.current?.focus();
       return;

@@ -9,6 +9,7 @@ import { track } from "@/lib/ui/track";
 import { ImagePicker } from "./image-picker";
 import { QuotaMeter, useResetIn, type QuotaView } from "./quota-meter";
 import { useErrorMessage } from "@/components/use-error-message";
+import { useCountdown } from "@/components/use-countdown";
 
 const MAX_CHARS = 2000;
 const MODES = ["standard", "savage", "rizz"] as const;
@@ -54,7 +55,7 @@ export function Generator({ viewer, initialQuota, demo }: Props) {
   const [elapsed, setElapsed] = useState(0);
   const [result, setResult] = useState<Caption | null>(null);
   const [error, setError] = useState<UiError | null>(null);
-  const [countdown, setCountdown] = useState(0);
+  const [countdown, setCountdown] = useCountdown();
   const [quota, setQuota] = useState(initialQuota);
   const [copied, setCopied] = useState<"caption" | "all" | null>(null);
   const [rated, setRated] = useState<1 | -1 | null>(null);
@@ -67,12 +68,6 @@ export function Generator({ viewer, initialQuota, demo }: Props) {
     const timer = setInterval(() => setElapsed(Math.floor((Date.now() - startedAt.current) / 1000)), 250);
     return () => clearInterval(timer);
   }, [busy]);
-
-  useEffect(() => {
-    if (countdown <= 0) return;
-    const timer = setTimeout(() => setCountdown((c) => c - 1), 1000);
-    return () => clearTimeout(timer);
-  }, [countdown]);
 
   const count = charCount(text);
   const tooLong = count > MAX_CHARS;
@@ -134,7 +129,7 @@ export function Generator({ viewer, initialQuota, demo }: Props) {
       }
       if (res.code === "quota_exceeded") void refreshQuota();
     },
-    [busy, image, lang, mode, platform, refreshQuota, text, viewer],
+    [busy, image, lang, mode, platform, refreshQuota, setCountdown, text, viewer],
   );
 
   const copy = async (what: "caption" | "all") => {

@@ -5,11 +5,12 @@ import { useEffect, useRef, useState } from "react";
 import { postJson } from "@/lib/ui/api-client";
 import { track } from "@/lib/ui/track";
 import { useErrorMessage } from "@/components/use-error-message";
+import { useCountdown } from "@/components/use-countdown";
+import { LOOKS_LIKE_EMAIL } from "@/lib/ui/email";
 
 const SECTION_ID = "waitlist";
 const EMAIL_ID = "waitlist-email";
 const NOTE_MAX = 1000;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** The Pro column's call to action: jumps to the waitlist form and counts the intent. */
 export function UpgradeLink({ label }: { label: string }) {
@@ -56,15 +57,9 @@ export function WishlistForm({ initialEmail, intro }: Props) {
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<Done | null>(null);
   const [error, setError] = useState<UiError | null>(null);
-  const [countdown, setCountdown] = useState(0);
+  const [countdown, setCountdown] = useCountdown();
   const doneHeading = useRef<HTMLHeadingElement>(null);
   const emailInput = useRef<HTMLInputElement>(null);
-
-  useEffect(() => {
-    if (countdown <= 0) return;
-    const timer = setTimeout(() => setCountdown((c) => c - 1), 1000);
-    return () => clearTimeout(timer);
-  }, [countdown]);
 
   useEffect(() => {
     if (done) doneHeading.current?.focus();
@@ -77,7 +72,7 @@ export function WishlistForm({ initialEmail, intro }: Props) {
   const submit = async () => {
     if (busy || countdown > 0 || noteTooLong) return;
     const address = email.trim();
-    if (!EMAIL.test(address)) {
+    if (!LOOKS_LIKE_EMAIL.test(address)) {
       setError({ code: "invalid_email" });
       emailInput.current?.focus();
       return;
