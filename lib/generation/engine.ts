@@ -14,8 +14,8 @@ import type { ServerTiming } from "@/lib/http/server-timing";
 import { getKv } from "@/lib/kv";
 import type { Logger } from "@/lib/observability/logger";
 import { countDbRoundTrip } from "@/lib/observability/request-stats";
-import { dailyLimit, guestQuotaKey, nextUtcMidnightMs, planOf, quotaView, utcDay, type QuotaView } from "@/lib/quota";
-import { readUserUsage, refundUserQuota, reserveUserQuota } from "@/lib/quota/user-quota";
+import { dailyLimit, guestQuotaKey, nextUtcMidnightMs, planOf, quotaView, readQuota, utcDay, type QuotaView } from "@/lib/quota";
+import { refundUserQuota, reserveUserQuota } from "@/lib/quota/user-quota";
 import { BREAKER_KEY, BREAKER_PROBE_KEY, INFLIGHT_KEY, blockKey, cacheKey as makeCacheKey, sha256 } from "./keys";
 import { getDenyList, getProvider } from "./provider";
 
@@ -131,12 +131,6 @@ async function waitForLease(holder: string, capacity: number, leaseMs: number, t
   return false;
 }
 
-async function userQuotaView(viewer: Extract<Viewer, { kind: "user" }>, nowMs: number): Promise<QuotaView> {
-  countDbRoundTrip();
-  const usage = await readUserUsage(await getDb(), viewer.id, utcDay(nowMs));
-  return quotaView(viewer.plan, dailyLimit(viewer.plan), usage.used, usage.credits, nowMs);
-}
-
 /**
  * POST /api/generate after validation: cache → single flight → admission (blocklist, breaker,
  * quota, global cap, in one Redis round trip) → model (moderation alongside) → settlement
@@ -228,10 +222,7 @@ export async function generateCaption(input: GenerateInput, ctx: GenerateContext
       }
       if (outcome) {
         const nowMs = Date.now();
-        const quota =
-          viewer.kind === "user"
-            ? await timing.measure("db", () => userQuotaView(viewer, nowMs))
-            : quotaView("guest", dailyLimit("guest"), await timing.measure("kv", () => getKv().counterGet(guestQuotaKey(ctx.ip, utcDay(nowMs)))), 0, nowMs);
+        const quota = await timing.measure(viewer.kind === "user" ? "db" : "kv", () => readQuota(viewer, ctx.ip, nowMs));
         return served(outcome, true, quota);
       }
       // The leader produced nothing to share (its quota, a failure): go our own way.
@@ -308,7 +299,7 @@ export async function generateCaption(input: GenerateInput, ctx: GenerateContext
         const outcome = outcomeSchema.parse(JSON.parse(admit.value));
         const quota =
           viewer.kind === "user"
-            ? await timing.measure("db", () => userQuotaView(viewer, nowMs))
+            ? await timing.measure("db", () => readQuota(viewer, ctx.ip, nowMs))
             : quotaView("guest", dailyLimit("guest"), admit.quotaCount, 0, nowMs);
         return served(outcome, true, quota);
       }
@@ -411,7 +402,7 @@ export async function generateCaption(input: GenerateInput, ctx: GenerateContext
       success = true;
       const quota =
         viewer.kind === "user"
-          ? await timing.measure("db", () => userQuotaView(viewer, Date.now()))
+          ? await timing.measure("db", () => readQuota(viewer, ctx.ip, Date.now()))
           : quotaView("guest", dailyLimit("guest"), admit.quotaCount, 0, nowMs);
       return await served(outcome, false, quota, {
         promptTokens: result.usage?.promptTokens ?? null,
