@@ -30,7 +30,7 @@ export default tseslint.config(
   {
     // Configuration is read in one place: lib/env.ts validates it.
     files: ["app/**", "components/**", "lib/**"],
-    ignores: ["lib/env.ts", "lib/testing/**", "**/*.test.ts"],
+    ignores: ["lib/env.ts", "**/*.test.ts"],
     rules: {
       "no-restricted-properties": ["error", { object: "process", property: "env", message: "Read configuration through getEnv() in lib/env.ts." }],
     },

@@ -5,9 +5,10 @@ import path from "node:path";
 import { defineConfig, devices } from "@playwright/test";
 
 /**
- * The browser suite: Debian's Chromium against `next start` of the production build (run
- * `npm run build` first; `npm run test:ci` does), a fake OpenAI server and a fresh embedded
- * database per run. Set E2E_BASE_URL to aim it at a server you started yourself.
+ * The browser suite: Debian's Chromium against `npm start` (the standalone production build
+ * with the peer-address layer; run `npm run build` first, `npm run test:ci` does), a fake
+ * OpenAI server and a fresh embedded database per run. Set E2E_BASE_URL to aim it at a server
+ * you started yourself. e2e/client-identity.spec.ts starts its own servers.
  */
 const APP_PORT = Number(process.env.E2E_APP_PORT ?? 3100);
 const FAKE_OPENAI_PORT = Number(process.env.E2E_FAKE_OPENAI_PORT ?? 4010);
@@ -79,11 +80,17 @@ export default defineConfig({
         },
         {
           // The log goes to a file: browser tests read local sign-in links from it.
-          command: `mkdir -p e2e/.artifacts && exec npx next start -H 127.0.0.1 -p ${APP_PORT} > ${SERVER_LOG} 2>&1`,
+          command: `mkdir -p e2e/.artifacts && exec npm start > ${SERVER_LOG} 2>&1`,
           url: `${baseURL}/api/health`,
           timeout: 60_000,
           reuseExistingServer: false,
           env: {
+            PORT: String(APP_PORT),
+            HOSTNAME: "127.0.0.1",
+            // The browser tests play many clients from one machine: each sends its own
+            // X-Forwarded-For, trusted as if a proxy had appended it (one hop: this test runner).
+            TRUST_PROXY_HEADER: "x-forwarded-for",
+            TRUST_PROXY_HOPS: "1",
             PGLITE_DATA_DIR: path.join(process.env.E2E_DATA_DIR, "pglite"),
             ...(process.env.E2E_DATABASE_URL ? { DATABASE_URL: process.env.E2E_DATABASE_URL } : {}),
             LOG_LEVEL: "info",

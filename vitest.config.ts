@@ -8,7 +8,7 @@ export default defineConfig({
     alias: [
       { find: /^@\//, replacement: `${root}/` },
       // `server-only` throws outside a React Server environment; tests run the server code directly.
-      { find: /^server-only$/, replacement: `${root}/lib/testing/server-only-stub.ts` },
+      { find: /^server-only$/, replacement: `${root}/e2e/support/harness/server-only-stub.ts` },
     ],
   },
   test: {
@@ -17,7 +17,7 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    setupFiles: ["lib/testing/setup.ts"],
+    setupFiles: ["e2e/support/harness/setup.ts"],
     // next-intl's ESM imports `next/server` without an extension, which only a bundler resolves:
     // let Vite transform it so proxy.ts can be tested directly.
     server: { deps: { inline: ["next-intl"] } },

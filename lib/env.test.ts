@@ -31,7 +31,7 @@ describe("parseEnv", () => {
       REDIS_RETRY_AFTER_MS: 5000,
       HEALTH_CACHE_MS: 5000,
       HEALTH_CHECK_TIMEOUT_MS: 1500,
-      TRUST_PROXY_HEADER: "x-forwarded-for",
+      TRUST_PROXY_HEADER: "none",
       TRUST_PROXY_HOPS: 1,
       MAX_JSON_BODY_BYTES: 65_536,
       OPENAI_TEXT_MODEL: "gpt-4o-mini",

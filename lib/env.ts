@@ -58,7 +58,8 @@ export const envSchema = z
     HEALTH_CHECK_TIMEOUT_MS: int(1500, 100, 2000),
     METRICS_TOKEN: optionalString,
 
-    TRUST_PROXY_HEADER: z.enum(["none", "x-forwarded-for", "cf-connecting-ip"]).default("x-forwarded-for"),
+    // `none`: the TCP peer (the app is served directly). A proxy header only when the operator says so.
+    TRUST_PROXY_HEADER: z.enum(["none", "x-forwarded-for", "cf-connecting-ip"]).default("none"),
     TRUST_PROXY_HOPS: int(1, 1, 10),
     MAX_JSON_BODY_BYTES: int(65_536, 1024, 1_048_576),
 

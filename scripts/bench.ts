@@ -9,7 +9,7 @@
  * Reports medians (and p90) from one run; performance goals are checked here, never in tests.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { startTestApp } from "@/lib/testing/app-harness";
+import { startTestApp } from "@/e2e/support/harness/app-harness";
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 30);
 const MODEL_LATENCY_MS = 200;

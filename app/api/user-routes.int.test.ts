@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApp, type TestApp } from "@/lib/testing/app-harness";
+import { startTestApp, type TestApp } from "@/e2e/support/harness/app-harness";
 
 interface ErrorBody {
   error: { code: string; message: string; requestId: string; details?: { path: string; message: string }[] };

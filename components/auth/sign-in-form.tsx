@@ -4,9 +4,9 @@ import { useTranslations } from "next-intl";
 import { useEffect, useId, useRef, useState } from "react";
 import { postJson } from "@/lib/ui/api-client";
 import { track } from "@/lib/ui/track";
-import { useErrorMessage } from "@/components/use-error-message";
-import { useCountdown } from "@/components/use-countdown";
-import { LOOKS_LIKE_EMAIL } from "@/lib/ui/email";
+import { EmailInput } from "@/components/email-input";
+import { useEmailSubmit } from "@/components/use-email-submit";
+import { useErrorMessage, type UiError } from "@/components/use-error-message";
 
 interface Props {
   /** A same-site path the sign-in link lands on. */
@@ -21,11 +21,6 @@ interface Props {
   /** How long the local link works (Supabase's own expiry is set in its dashboard). */
   ttlMinutes: number;
   perks: string;
-}
-
-interface UiError {
-  code: string;
-  retryAfterSeconds?: number;
 }
 
 
@@ -44,15 +39,11 @@ export function SignInForm({ next, linkInvalid, mode, ttlMinutes, perks }: Props
   const t = useTranslations("signin");
   const errorMessage = useErrorMessage();
   const id = useId();
-  const [email, setEmail] = useState("");
+  const { email, setEmail, busy, error, setError, countdown, emailInput, fieldError, submit } = useEmailSubmit();
   const [sentTo, setSentTo] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const [resent, setResent] = useState(false);
-  const [error, setError] = useState<UiError | null>(null);
   const [showLinkInvalid, setShowLinkInvalid] = useState(linkInvalid);
-  const [countdown, setCountdown] = useCountdown();
   const sentHeading = useRef<HTMLHeadingElement>(null);
-  const emailInput = useRef<HTMLInputElement>(null);
 
   // Move focus to what changed, so keyboard and screen-reader users follow along.
   useEffect(() => {
@@ -60,27 +51,15 @@ export function SignInForm({ next, linkInvalid, mode, ttlMinutes, perks }: Props
   }, [sentTo]);
 
   const send = async (address: string, again: boolean) => {
-    if (busy || countdown > 0) return;
-    const normalized = address.trim();
-    if (!LOOKS_LIKE_EMAIL.test(normalized)) {
-      setError({ code: "invalid_email" });
-      emailInput.current?.focus();
-      return;
-    }
-    track("signup", { step: again ? "resend" : "request" });
-    setBusy(true);
-    setError(null);
-    setResent(false);
-    const res = await postJson<{ ok: true }>(START_PATH[mode], { email: normalized, next });
-    setBusy(false);
-    if (res.ok) {
-      setShowLinkInvalid(false);
-      setSentTo(normalized);
-      setResent(again);
-      return;
-    }
-    setError({ code: res.code, retryAfterSeconds: res.retryAfterSeconds });
-    if (res.code === "rate_limited") setCountdown(Math.min(120, Math.ceil(res.retryAfterSeconds ?? 10)));
+    const sent = await submit(address, (normalized) => {
+      track("signup", { step: again ? "resend" : "request" });
+      setResent(false);
+      return postJson<{ ok: true }>(START_PATH[mode], { email: normalized, next });
+    });
+    if (!sent) return;
+    setShowLinkInvalid(false);
+    setSentTo(sent.address);
+    setResent(again);
   };
 
   const errorText = (e: UiError): string => {
@@ -96,7 +75,6 @@ export function SignInForm({ next, linkInvalid, mode, ttlMinutes, perks }: Props
   };
 
   const errorId = `${id}-error`;
-  const fieldError = error?.code === "invalid_email" || error?.code === "invalid_input";
   const alert = error ? (
     <div className="alert" role="alert" id={errorId} data-testid="signin-error" data-code={error.code}>
       <p style={{ margin: 0 }}>{errorText(error)}</p>
@@ -174,21 +152,13 @@ export function SignInForm({ next, linkInvalid, mode, ttlMinutes, perks }: Props
       ) : null}
       <div>
         <label htmlFor={`${id}-email`}>{t("emailLabel")}</label>
-        <input
+        <EmailInput
           ref={emailInput}
           id={`${id}-email`}
-          type="email"
-          name="email"
-          autoComplete="email"
-          inputMode="email"
-          spellCheck={false}
-          required
-          maxLength={254}
-          placeholder="you@example.com"
           value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          aria-invalid={fieldError}
-          aria-describedby={fieldError ? `${errorId} ${id}-hint` : `${id}-hint`}
+          onChange={setEmail}
+          invalid={fieldError}
+          describedBy={fieldError ? `${errorId} ${id}-hint` : `${id}-hint`}
         />
         <p className="field-hint" id={`${id}-hint`}>
           {t("emailHint")}

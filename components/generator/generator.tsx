@@ -6,29 +6,24 @@ import { Link } from "@/i18n/navigation";
 import { apiFetch, postJson } from "@/lib/ui/api-client";
 import { addRecent, recentServerSnapshot, recentSnapshot, subscribeRecent } from "@/lib/ui/recent";
 import { track } from "@/lib/ui/track";
+import { LANGS, MAX_TEXT_CHARS, MODES, PLATFORMS, type Lang, type Mode, type ProviderName } from "@/lib/ai/types";
 import { ImagePicker } from "./image-picker";
 import { QuotaMeter, useResetIn, type QuotaView } from "./quota-meter";
-import { useErrorMessage } from "@/components/use-error-message";
+import { useErrorMessage, type UiError } from "@/components/use-error-message";
 import { useCountdown } from "@/components/use-countdown";
 
-const MAX_CHARS = 2000;
-const MODES = ["standard", "savage", "rizz"] as const;
-const PLATFORMS = ["instagram", "tiktok", "x", "linkedin", "xiaohongshu"] as const;
-type Mode = (typeof MODES)[number];
+
+/** Each language in its own name, the same in every UI locale. */
+const LANG_NAMES: Record<Lang, string> = { en: "English", zh: "中文" };
 
 interface Caption {
   id: string;
   caption: string;
   hashtags: string[];
   cached: boolean;
-  provider: "openai" | "offline";
+  provider: ProviderName;
   model: string;
   quota: QuotaView;
-}
-
-interface UiError {
-  code: string;
-  retryAfterSeconds?: number;
 }
 
 interface Props {
@@ -48,7 +43,7 @@ export function Generator({ viewer, initialQuota, demo }: Props) {
   const textId = useId();
   const [text, setText] = useState("");
   const [mode, setMode] = useState<Mode>("standard");
-  const [lang, setLang] = useState<"en" | "zh">(locale === "zh" ? "zh" : "en");
+  const [lang, setLang] = useState<Lang>(locale === "zh" ? "zh" : "en");
   const [platform, setPlatform] = useState("");
   const [image, setImage] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
@@ -70,7 +65,7 @@ export function Generator({ viewer, initialQuota, demo }: Props) {
   }, [busy]);
 
   const count = charCount(text);
-  const tooLong = count > MAX_CHARS;
+  const tooLong = count > MAX_TEXT_CHARS;
   const canSubmit = count > 0 && !tooLong && !busy && countdown <= 0;
 
   const refreshQuota = useCallback(async () => {
@@ -80,7 +75,7 @@ export function Generator({ viewer, initialQuota, demo }: Props) {
 
   const generate = useCallback(
     async (regenerate: boolean) => {
-      if (charCount(text) === 0 || charCount(text) > MAX_CHARS || busy) return;
+      if (charCount(text) === 0 || charCount(text) > MAX_TEXT_CHARS || busy) return;
       track("generate_click", { mode, regenerate });
       setBusy(true);
       setError(null);
@@ -189,10 +184,10 @@ export function Generator({ viewer, initialQuota, demo }: Props) {
           />
           <div className="field-foot" id={`${textId}-count`}>
             <span className={tooLong ? "over" : undefined} aria-live="polite">
-              {tooLong ? t("tooLong", { max: MAX_CHARS }) : ""}
+              {tooLong ? t("tooLong", { max: MAX_TEXT_CHARS }) : ""}
             </span>
             <span className={tooLong ? "over" : undefined} data-testid="char-count">
-              {t("charCount", { count, max: MAX_CHARS })}
+              {t("charCount", { count, max: MAX_TEXT_CHARS })}
             </span>
           </div>
         </div>
@@ -212,8 +207,11 @@ export function Generator({ viewer, initialQuota, demo }: Props) {
           <div>
             <label htmlFor={`${textId}-lang`}>{t("langLabel")}</label>
             <select id={`${textId}-lang`} value={lang} onChange={(e) => setLang(e.target.value === "zh" ? "zh" : "en")}>
-              <option value="en">English</option>
-              <option value="zh">中文</option>
+              {LANGS.map((l) => (
+                <option key={l} value={l}>
+                  {LANG_NAMES[l]}
+                </option>
+              ))}
             </select>
           </div>
           <div>

@@ -3,9 +3,10 @@
 import { useTranslations } from "next-intl";
 import { useEffect, useId, useMemo, useRef, useState } from "react";
 import { Link } from "@/i18n/navigation";
+import { IMAGE_MIMES, MAX_IMAGE_BYTES } from "@/lib/ai/types";
 
-const MAX_BYTES = 5 * 1024 * 1024;
-const TYPES = ["image/jpeg", "image/png", "image/webp"];
+/** The browser's declared type is only a first filter: the server checks the magic bytes. */
+const isAcceptedType = (type: string): boolean => (IMAGE_MIMES as readonly string[]).includes(type);
 
 interface Props {
   isPro: boolean;
@@ -33,8 +34,8 @@ export function ImagePicker({ isPro, file, onChange }: Props) {
 
   const accept = (candidate: File | undefined) => {
     if (!candidate) return;
-    if (!TYPES.includes(candidate.type)) return setProblem(t("badType"));
-    if (candidate.size > MAX_BYTES) return setProblem(t("tooLarge"));
+    if (!isAcceptedType(candidate.type)) return setProblem(t("badType"));
+    if (candidate.size > MAX_IMAGE_BYTES) return setProblem(t("tooLarge"));
     setProblem(null);
     onChange(candidate);
   };
@@ -82,7 +83,7 @@ export function ImagePicker({ isPro, file, onChange }: Props) {
         ref={input}
         className="sr-only"
         type="file"
-        accept={TYPES.join(",")}
+        accept={IMAGE_MIMES.join(",")}
         onChange={(e) => {
           accept(e.target.files?.[0]);
           e.target.value = "";

@@ -7,7 +7,8 @@ import type { HistoryItem } from "@/lib/generation/history";
 import { apiFetch } from "@/lib/ui/api-client";
 import { clearRecent, recentServerSnapshot, recentSnapshot, subscribeRecent } from "@/lib/ui/recent";
 import { track } from "@/lib/ui/track";
-import { useErrorMessage } from "@/components/use-error-message";
+import { useConfirmFocus } from "@/components/use-confirm-focus";
+import { useErrorMessage, type UiError } from "@/components/use-error-message";
 
 type StatusFilter = "" | "complete" | "failed";
 const FILTERS: StatusFilter[] = ["", "complete", "failed"];
@@ -61,16 +62,7 @@ function Entry({ entry, onDelete }: EntryProps) {
   const [copied, setCopied] = useState<"ok" | "failed" | null>(null);
   const [confirming, setConfirming] = useState(false);
   const [deleting, setDeleting] = useState(false);
-  const deleteButton = useRef<HTMLButtonElement>(null);
-  const cancelButton = useRef<HTMLButtonElement>(null);
-  const wasConfirming = useRef(false);
-
-  // Focus follows the confirm step: onto Cancel when it opens, back to Delete when it closes.
-  useEffect(() => {
-    if (confirming) cancelButton.current?.focus();
-    else if (wasConfirming.current) deleteButton.current?.focus();
-    wasConfirming.current = confirming;
-  }, [confirming]);
+  const { trigger: deleteButton, cancel: cancelButton } = useConfirmFocus(confirming);
 
   useEffect(() => {
     if (!copied) return;
@@ -166,11 +158,6 @@ function Entry({ entry, onDelete }: EntryProps) {
   );
 }
 
-interface UiError {
-  code: string;
-  retryAfterSeconds?: number;
-}
-
 interface Page {
   items: HistoryItem[];
   total: number;
@@ -198,15 +185,7 @@ export function HistoryList({ initialItems, initialTotal, pageSize }: HistoryLis
   const [deletingAll, setDeletingAll] = useState(false);
   const requestSeq = useRef(0);
   const list = useRef<HTMLUListElement>(null);
-  const deleteAllButton = useRef<HTMLButtonElement>(null);
-  const cancelAllButton = useRef<HTMLButtonElement>(null);
-  const wasConfirmingAll = useRef(false);
-
-  useEffect(() => {
-    if (confirmAll) cancelAllButton.current?.focus();
-    else if (wasConfirmingAll.current) deleteAllButton.current?.focus();
-    wasConfirmingAll.current = confirmAll;
-  }, [confirmAll]);
+  const { trigger: deleteAllButton, cancel: cancelAllButton, skipReturn: keepFocusAfterDeleteAll } = useConfirmFocus(confirmAll);
 
   /** Loads one page; a newer request wins over a slower older one. */
   const load = async (nextOffset: number, nextStatus: StatusFilter, note = ""): Promise<void> => {
@@ -266,7 +245,7 @@ export function HistoryList({ initialItems, initialTotal, pageSize }: HistoryLis
     setAllTotal(0);
     setOffset(0);
     setStatus("");
-    wasConfirmingAll.current = false;
+    keepFocusAfterDeleteAll();
     setConfirmAll(false);
     setMessage(t("deletedAll"));
   };

@@ -4,13 +4,13 @@ import { useLocale, useTranslations } from "next-intl";
 import { useEffect, useRef, useState } from "react";
 import { postJson } from "@/lib/ui/api-client";
 import { track } from "@/lib/ui/track";
-import { useErrorMessage } from "@/components/use-error-message";
-import { useCountdown } from "@/components/use-countdown";
-import { LOOKS_LIKE_EMAIL } from "@/lib/ui/email";
+import { EmailInput } from "@/components/email-input";
+import { useEmailSubmit } from "@/components/use-email-submit";
+import { useErrorMessage, type UiError } from "@/components/use-error-message";
+import { MAX_WISHLIST_NOTE_CHARS } from "@/lib/util/field-limits";
 
 const SECTION_ID = "waitlist";
 const EMAIL_ID = "waitlist-email";
-const NOTE_MAX = 1000;
 
 /** The Pro column's call to action: jumps to the waitlist form and counts the intent. */
 export function UpgradeLink({ label }: { label: string }) {
@@ -42,24 +42,15 @@ interface Done {
   withNote: boolean;
 }
 
-interface UiError {
-  code: string;
-  retryAfterSeconds?: number;
-}
-
 /** Join the Pro waitlist (deduplicated by email on the server; a repeat updates the note). */
 export function WishlistForm({ initialEmail, intro }: Props) {
   const t = useTranslations("pricing.waitlist");
   const errorMessage = useErrorMessage();
   const locale = useLocale();
-  const [email, setEmail] = useState(initialEmail);
+  const { email, setEmail, busy, error, countdown, emailInput, fieldError, submit: send } = useEmailSubmit(initialEmail);
   const [note, setNote] = useState("");
-  const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<Done | null>(null);
-  const [error, setError] = useState<UiError | null>(null);
-  const [countdown, setCountdown] = useCountdown();
   const doneHeading = useRef<HTMLHeadingElement>(null);
-  const emailInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     if (done) doneHeading.current?.focus();
@@ -67,31 +58,19 @@ export function WishlistForm({ initialEmail, intro }: Props) {
 
   // The server counts UTF-16 units (zod max), so the counter does too.
   const noteLength = note.trim().length;
-  const noteTooLong = noteLength > NOTE_MAX;
+  const noteTooLong = noteLength > MAX_WISHLIST_NOTE_CHARS;
 
   const submit = async () => {
-    if (busy || countdown > 0 || noteTooLong) return;
-    const address = email.trim();
-    if (!LOOKS_LIKE_EMAIL.test(address)) {
-      setError({ code: "invalid_email" });
-      emailInput.current?.focus();
-      return;
-    }
-    track("wish_submit", { withNote: noteLength > 0 });
-    setBusy(true);
-    setError(null);
-    const res = await postJson<{ ok: true; alreadyListed: boolean }>("/api/wishlist", {
-      email: address,
-      ...(note.trim() ? { note: note.trim() } : {}),
-      lang: locale === "zh" ? "zh" : "en",
+    if (noteTooLong) return;
+    const sent = await send(email, (address) => {
+      track("wish_submit", { withNote: noteLength > 0 });
+      return postJson<{ ok: true; alreadyListed: boolean }>("/api/wishlist", {
+        email: address,
+        ...(note.trim() ? { note: note.trim() } : {}),
+        lang: locale === "zh" ? "zh" : "en",
+      });
     });
-    setBusy(false);
-    if (res.ok) {
-      setDone({ email: address, alreadyListed: res.data.alreadyListed, withNote: noteLength > 0 });
-      return;
-    }
-    setError({ code: res.code, retryAfterSeconds: res.retryAfterSeconds });
-    if (res.code === "rate_limited") setCountdown(Math.min(120, Math.ceil(res.retryAfterSeconds ?? 10)));
+    if (sent) setDone({ email: sent.address, alreadyListed: sent.data.alreadyListed, withNote: noteLength > 0 });
   };
 
   const errorText = (e: UiError): string => {
@@ -103,8 +82,6 @@ export function WishlistForm({ initialEmail, intro }: Props) {
         return errorMessage(e, countdown);
     }
   };
-
-  const fieldError = error?.code === "invalid_email" || error?.code === "invalid_input";
 
   return (
     <section id={SECTION_ID} className="card stack narrow section-gap" aria-labelledby="waitlist-title">
@@ -138,21 +115,13 @@ export function WishlistForm({ initialEmail, intro }: Props) {
           </p>
           <div>
             <label htmlFor={EMAIL_ID}>{t("emailLabel")}</label>
-            <input
+            <EmailInput
               ref={emailInput}
               id={EMAIL_ID}
-              type="email"
-              name="email"
-              autoComplete="email"
-              inputMode="email"
-              spellCheck={false}
-              required
-              maxLength={254}
-              placeholder="you@example.com"
               value={email}
-              onChange={(e) => setEmail(e.target.value)}
-              aria-invalid={fieldError}
-              aria-describedby={fieldError ? "waitlist-error" : undefined}
+              onChange={setEmail}
+              invalid={fieldError}
+              describedBy={fieldError ? "waitlist-error" : undefined}
             />
           </div>
           <div>
@@ -169,9 +138,9 @@ export function WishlistForm({ initialEmail, intro }: Props) {
             />
             <div className="field-foot" id="waitlist-note-count">
               <span className={noteTooLong ? "over" : undefined} aria-live="polite">
-                {noteTooLong ? t("noteTooLong", { max: NOTE_MAX }) : ""}
+                {noteTooLong ? t("noteTooLong", { max: MAX_WISHLIST_NOTE_CHARS }) : ""}
               </span>
-              <span className={noteTooLong ? "over" : undefined}>{t("noteCount", { count: noteLength, max: NOTE_MAX })}</span>
+              <span className={noteTooLong ? "over" : undefined}>{t("noteCount", { count: noteLength, max: MAX_WISHLIST_NOTE_CHARS })}</span>
             </div>
           </div>
           {error ? (

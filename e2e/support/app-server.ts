@@ -6,11 +6,11 @@
  * Next's router is replaced, by a file-system route table with Next's precedence (static
  * segments before `[param]` before `[...catchAll]`). Pages are not served (404).
  *
- * What it does like `next start`:
+ * What it does like `npm start`:
  *   - `params` are passed as a Promise (`[...x]` gives a string array), the request carries an
  *     AbortSignal that fires when the client goes away;
- *   - `X-Forwarded-For` is set from the socket address when the request has none (the app
- *     trusts it by default, TRUST_PROXY_HEADER=x-forwarded-for);
+ *   - the peer-address layer (lib/http/peer-address.ts) is installed before the server
+ *     exists, so handlers see the TCP peer exactly as under `npm start`;
  *   - HEAD falls back to GET without a body, OPTIONS answers 204 with `Allow`, a method the
  *     route does not export answers 405;
  *   - start-up runs lib/startup (configuration checked, database opened) before listening.
@@ -35,12 +35,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { listen, portFromEnv } from "./listen";
 
 /** The repository root (this file is e2e/support/app-server.ts). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -228,7 +228,6 @@ function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
   const url = new URL(req.url ?? "/", `http://${host}`);
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
-  if (!headers.has("x-forwarded-for") && req.socket.remoteAddress) headers.set("x-forwarded-for", req.socket.remoteAddress);
   const method = req.method ?? "GET";
   const hasBody = method !== "GET" && method !== "HEAD";
   const init: RequestInit & { duplex?: "half" } = { method, headers, signal };
@@ -304,6 +303,8 @@ export interface AppServer {
  * for `main()` below.
  */
 export async function startAppServer(options: { port?: number; host?: string; root?: string } = {}): Promise<AppServer> {
+  const { installPeerAddressLayer } = await import("@/lib/http/peer-address");
+  installPeerAddressLayer();
   const { startServer } = await import("@/lib/startup");
   await startServer();
   const routes = await loadRoutes(options.root);
@@ -314,18 +315,10 @@ export async function startAppServer(options: { port?: number; host?: string; ro
       if (!res.destroyed) plainJson(res, 500, "internal", "Something went wrong on our side.");
     });
   });
-  const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolveListen, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolveListen();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const url = await listen(server, options.port, options.host);
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    url,
     server,
     routes,
     close: () => {
@@ -432,9 +425,7 @@ export async function spawnAppServer(options: SpawnAppServerOptions): Promise<Sp
 /* ------------------------------------------------------------------ standalone */
 
 async function main(): Promise<void> {
-  const portText = process.env.PORT ?? "0";
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65_535) throw new Error(`PORT must be 0-65535, got "${portText}"`);
+  const port = portFromEnv();
   const app = await startAppServer({ port, host: process.env.HOST || undefined });
   let stopping = false;
   const shutdown = (): void => {

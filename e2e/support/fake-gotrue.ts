@@ -18,8 +18,8 @@
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { jwtVerify, SignJWT } from "jose";
+import { listen } from "./listen";
 
 export interface FakeGoTrueUser {
   id: string;
@@ -367,8 +367,7 @@ export async function startFakeGoTrue(options: FakeGoTrueOptions): Promise<FakeG
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = await listen(server);
 
   return {
     url,

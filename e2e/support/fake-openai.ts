@@ -26,9 +26,9 @@
  * it is listening (PORT defaults to 0 = ephemeral, FAKE_OPENAI_HOST to 127.0.0.1); exits on SIGTERM/SIGINT.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
+import { listen, portFromEnv } from "./listen";
 
 export type FakeFault =
   | { kind: "none" }
@@ -543,18 +543,11 @@ export async function startFakeOpenAI(opts: { port?: number; host?: string } = {
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const url = await listen(server, opts.port, host);
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    url,
     set: (b) => {
       try {
         applyPatch(b);
@@ -582,9 +575,7 @@ export async function startFakeOpenAI(opts: { port?: number; host?: string } = {
 }
 
 async function main(): Promise<void> {
-  const portText = process.env.PORT ?? "0";
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65_535) throw new Error(`PORT must be 0-65535, got "${portText}"`);
+  const port = portFromEnv();
   const server = await startFakeOpenAI({ port, host: process.env.FAKE_OPENAI_HOST || undefined });
   const shutdown = (): void => {
     void server.close().finally(() => process.exit(0));

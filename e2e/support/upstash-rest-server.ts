@@ -19,6 +19,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { Redis } from "ioredis";
+import { listen, portFromEnv } from "./listen";
 
 export interface UpstashRestServerOptions {
   redisUrl: string; // e.g. "redis://127.0.0.1:6379/0"
@@ -369,17 +370,9 @@ export async function startUpstashRestServer(opts: UpstashRestServerOptions): Pr
     });
   });
 
-  const listen = (port: number): Promise<void> =>
-    new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-
+  let url: string;
   try {
-    await listen(opts.port ?? 0);
+    url = await listen(server, opts.port, host);
   } catch (error) {
     redis.disconnect();
     throw error;
@@ -398,12 +391,12 @@ export async function startUpstashRestServer(opts: UpstashRestServerOptions): Pr
 
   let closed = false;
   return {
-    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    url,
     token,
     stop,
     restart: async () => {
       if (closed) throw new Error("upstash-rest-server: restart() after close()");
-      if (!server.listening) await listen(port);
+      if (!server.listening) await listen(server, port, host);
     },
     requestCount: () => requests,
     resetRequestCount: () => {
@@ -419,9 +412,7 @@ export async function startUpstashRestServer(opts: UpstashRestServerOptions): Pr
 }
 
 async function main(): Promise<void> {
-  const portText = process.env.PORT ?? "0";
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65_535) throw new Error(`PORT must be 0-65535, got "${portText}"`);
+  const port = portFromEnv();
   const server = await startUpstashRestServer({
     redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
     token: process.env.UPSTASH_TEST_TOKEN || undefined,

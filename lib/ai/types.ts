@@ -1,4 +1,8 @@
-/** The caption provider contract shared by the OpenAI and the offline demo providers. */
+/**
+ * The caption provider contract shared by the OpenAI and the offline demo providers, and the
+ * request vocabulary and limits the generator UI shares with the server. Imported by client
+ * components: keep this module free of server-only imports.
+ */
 
 export const MODES = ["standard", "savage", "rizz"] as const;
 export type Mode = (typeof MODES)[number];
@@ -12,8 +16,14 @@ export type Platform = (typeof PLATFORMS)[number];
 export const IMAGE_MIMES = ["image/jpeg", "image/png", "image/webp"] as const;
 export type ImageMime = (typeof IMAGE_MIMES)[number];
 
+/** The most a description may hold, in characters as people count them (code points), after trimming. */
+export const MAX_TEXT_CHARS = 2000;
+
+/** The largest image a Pro user may attach. */
+export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
+
 export interface CaptionRequest {
-  /** The user's description, already validated (1–2000 chars after trimming). */
+  /** The user's description, already validated (1–MAX_TEXT_CHARS characters after trimming). */
   text: string;
   mode: Mode;
   lang: Lang;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyTestEnv } from "@/lib/testing/env";
+import { applyTestEnv } from "@/e2e/support/harness/env";
 import { publicOrigin, safeNextPath } from "./local";
 
 describe("safeNextPath", () => {

@@ -1,7 +1,7 @@
 import "server-only";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Env } from "@/lib/env";
-import type { Db, Queryable } from "@/lib/db";
+import { getDb, type Queryable } from "@/lib/db";
 import { logFor } from "@/lib/observability/logger";
 import { getLocalSigningSecret } from "./secret";
 import { signSessionToken } from "./tokens";
@@ -77,7 +77,8 @@ export function publicOrigin(req: Request, env: Env): string {
  * Stores a single-use sign-in token (only its SHA-256) for `email` and hands the link to the
  * sink. Whether an account exists makes no difference: the first sign-in creates it.
  */
-export async function createSignInLink(db: Db, email: string, origin: string, next?: string): Promise<SignInLink> {
+export async function createSignInLink(email: string, origin: string, next?: string): Promise<SignInLink> {
+  const db = await getDb();
   const token = randomBytes(TOKEN_BYTES).toString("base64url");
   await db.query(`delete from litstatus.login_tokens where expires_at < now() - interval '${PURGE_AFTER}'`);
   const [row] = await db.query<{ expires_at: Date | string }>(
@@ -132,8 +133,9 @@ export interface LocalSession {
 }
 
 /** Exchanges a sign-in link's token for a session, or null when the link is invalid, used or expired. */
-export async function completeLocalSignIn(db: Db, env: Env, token: string): Promise<LocalSession | null> {
+export async function completeLocalSignIn(env: Env, token: string): Promise<LocalSession | null> {
   const secret = getLocalSigningSecret(env);
+  const db = await getDb();
   const email = await consumeSignInToken(db, token);
   if (email === null) return null;
   const userId = await findOrCreateUserByEmail(db, email);

@@ -1,7 +1,7 @@
 import "server-only";
 import { headers } from "next/headers";
 import { cache } from "react";
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/errors";
 import { getViewer, type Viewer } from "./viewer";
 
 /**

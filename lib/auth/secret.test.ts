@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { applyTestEnv } from "@/lib/testing/env";
+import { applyTestEnv } from "@/e2e/support/harness/env";
 import { AuthConfigError, getLocalSigningSecret, localSecretPath } from "./secret";
 
 const root = mkdtempSync(path.join(tmpdir(), "litstatus-secret-"));

@@ -9,7 +9,6 @@ import {
   supabaseStorageKey,
   type HardenedCookie,
   type RequestCookie,
-  type SupabaseCookieOptions,
 } from "./supabase-cookie";
 
 /**
@@ -83,7 +82,7 @@ export function createSupabaseCookieClient(
       getAll: () => bridge.getAll(),
       setAll: (cookies, headers) => {
         bridge.setAll(
-          cookies.map(({ name, value, options }) => hardenCookie(name, value, options as SupabaseCookieOptions, config.secure)),
+          cookies.map(({ name, value, options }) => hardenCookie(name, value, options, config.secure)),
           headers,
         );
       },

@@ -6,23 +6,11 @@
  * is long; each value is `base64-` + base64url(JSON) (or, with raw encoding, the JSON itself)
  * and the JSON holds `access_token`, `refresh_token`, `expires_at` and the user.
  */
+import { DEFAULT_COOKIE_OPTIONS, isChunkLike, parseCookieHeader, type CookieOptions } from "@supabase/ssr";
 
 export interface RequestCookie {
   name: string;
   value: string;
-}
-
-/** What @supabase/ssr passes to `setAll` (a subset of the `cookie` package's options). */
-export interface SupabaseCookieOptions {
-  maxAge?: number;
-  expires?: Date;
-  path?: string;
-  domain?: string;
-  sameSite?: boolean | "lax" | "strict" | "none";
-  httpOnly?: boolean;
-  secure?: boolean;
-  priority?: "low" | "medium" | "high";
-  partitioned?: boolean;
 }
 
 /** A cookie the app writes for Supabase Auth: always HttpOnly, SameSite=Lax, whole site. */
@@ -37,47 +25,29 @@ export interface HardenedCookie {
 const MAX_CHUNKS = 32;
 const BASE64_PREFIX = "base64-";
 /** @supabase/ssr's default lifetime for the session cookie (400 days, the browser maximum). */
-const DEFAULT_MAX_AGE_SECONDS = 400 * 24 * 60 * 60;
+const DEFAULT_MAX_AGE_SECONDS = DEFAULT_COOKIE_OPTIONS.maxAge ?? 400 * 24 * 60 * 60;
 
 /** supabase-js's default storage key: the first label of the project URL's host. */
 export function supabaseStorageKey(supabaseUrl: string): string {
   return `sb-${new URL(supabaseUrl).hostname.split(".")[0]}-auth-token`;
 }
 
-/** `key` itself or one of its chunks (`key.0`, `key.1`, …). */
-function isChunkOf(name: string, key: string): boolean {
-  return name === key || (name.startsWith(`${key}.`) && /^(0|[1-9][0-9]*)$/.test(name.slice(key.length + 1)));
-}
-
 /** The PKCE code verifier a sign-in leaves until its callback. */
 export function isCodeVerifierCookie(name: string, storageKey: string): boolean {
-  return isChunkOf(name, `${storageKey}-code-verifier`);
+  return isChunkLike(name, `${storageKey}-code-verifier`);
 }
 
 /** Every cookie of the Supabase session (the token chunks and the PKCE code verifier). */
 export function isSupabaseAuthCookie(name: string, storageKey: string): boolean {
-  return isChunkOf(name, storageKey) || isCodeVerifierCookie(name, storageKey);
+  return isChunkLike(name, storageKey) || isCodeVerifierCookie(name, storageKey);
 }
 
-/** The `Cookie` header as name/value pairs, in order (values URL-decoded where they parse). */
-export function parseCookieHeader(header: string | null): RequestCookie[] {
-  if (!header) return [];
-  const cookies: RequestCookie[] = [];
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq === -1) continue;
-    const name = part.slice(0, eq).trim();
-    if (name === "") continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
-    try {
-      value = decodeURIComponent(value);
-    } catch {
-      // Not percent-encoded after all: keep it as sent.
-    }
-    cookies.push({ name, value });
-  }
-  return cookies;
+/**
+ * The request's cookies as name/value pairs, parsed by @supabase/ssr (the `cookie` package:
+ * values URL-decoded where they parse; for a repeated name the first one counts).
+ */
+export function readRequestCookies(headers: Headers): RequestCookie[] {
+  return parseCookieHeader(headers.get("cookie") ?? "").map(({ name, value }) => ({ name, value: value ?? "" }));
 }
 
 /** The stored value for `key`: the unchunked cookie, else the chunks joined; undefined when absent. */
@@ -121,22 +91,9 @@ export function readSupabaseAccessToken(cookies: readonly RequestCookie[], stora
  * Whatever @supabase/ssr asks for, the cookie is HttpOnly (no script can read the tokens),
  * SameSite=Lax, host-only on the whole site, and Secure in production.
  */
-export function hardenCookie(name: string, value: string, options: SupabaseCookieOptions | undefined, secure: boolean): HardenedCookie {
+export function hardenCookie(name: string, value: string, options: CookieOptions | undefined, secure: boolean): HardenedCookie {
   const maxAge = value === "" ? 0 : Math.max(0, Math.floor(options?.maxAge ?? DEFAULT_MAX_AGE_SECONDS));
   return { name, value, options: { httpOnly: true, sameSite: "lax", path: "/", secure, maxAge } };
-}
-
-/** The `Set-Cookie` header value for a hardened cookie. */
-export function serializeCookie(cookie: HardenedCookie): string {
-  const parts = [
-    `${cookie.name}=${encodeURIComponent(cookie.value)}`,
-    "Path=/",
-    `Max-Age=${cookie.options.maxAge}`,
-    "HttpOnly",
-    "SameSite=Lax",
-  ];
-  if (cookie.options.secure) parts.push("Secure");
-  return parts.join("; ");
 }
 
 /** Removal cookies for every Supabase session cookie the request carries. */

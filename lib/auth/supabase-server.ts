@@ -6,8 +6,9 @@ import {
   type AuthError as SupabaseAuthError,
   type SupabaseClient,
 } from "@supabase/supabase-js";
+import { serializeCookieHeader } from "@supabase/ssr";
 import { getEnv, type Env } from "@/lib/env";
-import { AppError } from "@/lib/http/errors";
+import { AppError } from "@/lib/errors";
 import { safeNextPath } from "./local";
 import { authMode } from "./mode";
 import {
@@ -21,8 +22,7 @@ import {
   hardenCookie,
   isCodeVerifierCookie,
   isSupabaseAuthCookie,
-  parseCookieHeader,
-  serializeCookie,
+  readRequestCookies,
   supabaseStorageKey,
   type HardenedCookie,
 } from "./supabase-cookie";
@@ -60,7 +60,7 @@ export class SupabaseResponseCookies {
 
   /** `Set-Cookie` for each cookie, plus the no-store headers that keep a session out of shared caches. */
   applyTo(headers: Headers): Headers {
-    for (const cookie of this.byName.values()) headers.append("Set-Cookie", serializeCookie(cookie));
+    for (const cookie of this.byName.values()) headers.append("Set-Cookie", serializeCookieHeader(cookie.name, cookie.value, cookie.options));
     if (this.byName.size > 0) {
       for (const [key, value] of Object.entries(this.extraHeaders)) headers.set(key, value);
       headers.set("Cache-Control", "private, no-store");
@@ -87,7 +87,7 @@ export function createSupabaseForRequest(
   options: SupabaseRequestOptions = {},
 ): SupabaseClient {
   const storageKey = supabaseStorageKey(config.url);
-  const requestCookies = parseCookieHeader(req.headers.get("cookie")).filter(
+  const requestCookies = readRequestCookies(req.headers).filter(
     (c) => options.session !== false || !isSupabaseAuthCookie(c.name, storageKey) || isCodeVerifierCookie(c.name, storageKey),
   );
   return createSupabaseCookieClient(config, {
@@ -141,7 +141,7 @@ export async function withFreshSupabaseToken(req: Request, supabase: SupabaseCli
 export function clearSupabaseSession(req: Request, cookies: SupabaseResponseCookies, config: SupabaseAuthConfig): void {
   const storageKey = supabaseStorageKey(config.url);
   const names = new Set(
-    [...parseCookieHeader(req.headers.get("cookie")).map((c) => c.name), ...cookies.cookies.map((c) => c.name)].filter((name) =>
+    [...readRequestCookies(req.headers).map((c) => c.name), ...cookies.cookies.map((c) => c.name)].filter((name) =>
       isSupabaseAuthCookie(name, storageKey),
     ),
   );

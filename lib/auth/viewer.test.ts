@@ -3,9 +3,10 @@ import { SignJWT } from "jose";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Db } from "@/lib/db";
-import { AppError } from "@/lib/http/errors";
-import { applyTestEnv as applyTestEnv } from "@/lib/testing/env";
-import { openTestDb, type TestDb } from "@/lib/testing/stores-db";
+import { AppError } from "@/lib/errors";
+import { applyTestEnv as applyTestEnv } from "@/e2e/support/harness/env";
+import { openTestDb, type TestDb } from "@/e2e/support/harness/stores-db";
+import { PEER_ADDRESS_HEADER, peerHeaderValue, simulatePeerAddressLayer } from "@/lib/http/peer-address";
 import { LOCAL_TOKEN_ISSUER, signSessionToken } from "./tokens";
 import { getViewer, revokeAllSessions, setAuthFailureHook, type AuthFailure } from "./viewer";
 
@@ -146,7 +147,7 @@ describe("getViewer", () => {
     const id = await createAuthUser("revoked@example.com");
     const before = await tokenFor(id, "revoked@example.com");
     await expect(getViewer(bearer(before))).resolves.toMatchObject({ kind: "user" });
-    await revokeAllSessions(db, id);
+    await revokeAllSessions(id);
 
     const error = await rejection(getViewer(bearer(before)));
     expect(error.code).toBe("unauthorized");
@@ -168,8 +169,10 @@ describe("getViewer", () => {
   it("throws unauthorized for a bad token and reports the reason, client IP and path", async () => {
     const id = await createAuthUser("forged@example.com");
     const forged = await signSessionToken({ sub: id, email: "forged@example.com" }, "a-different-secret-of-sufficient-length!!", 3600);
+    // The client address is the peer the server layer stamped (TRUST_PROXY_HEADER=none), not the forwarded header.
+    simulatePeerAddressLayer();
     const req = new Request("http://localhost:3000/api/generate", {
-      headers: { authorization: `Bearer ${forged}`, "x-forwarded-for": "6.6.6.6, 203.0.113.7" },
+      headers: { authorization: `Bearer ${forged}`, "x-forwarded-for": "6.6.6.6", [PEER_ADDRESS_HEADER]: peerHeaderValue("203.0.113.7") },
     });
     const error = await rejection(getViewer(req));
     expect(error.code).toBe("unauthorized");

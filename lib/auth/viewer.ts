@@ -2,13 +2,13 @@ import "server-only";
 import { createHash } from "node:crypto";
 import { getEnv, type Env } from "@/lib/env";
 import { getDb, type Queryable } from "@/lib/db";
-import { clientIpFrom } from "@/lib/http/client-ip";
-import { AppError } from "@/lib/http/errors";
+import { clientIp } from "@/lib/http/client-ip";
+import { AppError } from "@/lib/errors";
 import { logFor } from "@/lib/observability/logger";
 import { adminEmails, authMode, supabaseJwksUrl } from "./mode";
 import { getLocalSigningSecret } from "./secret";
 import { readSessionCookie } from "./session-cookie";
-import { parseCookieHeader, readSupabaseAccessToken, supabaseStorageKey } from "./supabase-cookie";
+import { readRequestCookies, readSupabaseAccessToken, supabaseStorageKey } from "./supabase-cookie";
 import {
   AuthError,
   createTokenVerifier,
@@ -94,7 +94,7 @@ function presentedToken(req: Request, env: Env): string | undefined {
   if (bearer) return (bearer[1] ?? "").trim();
   const session = readSessionCookie(req.headers);
   if (session !== undefined || env.SUPABASE_URL === undefined || authMode(env) !== "supabase") return session;
-  return readSupabaseAccessToken(parseCookieHeader(req.headers.get("cookie")), supabaseStorageKey(env.SUPABASE_URL));
+  return readSupabaseAccessToken(readRequestCookies(req.headers), supabaseStorageKey(env.SUPABASE_URL));
 }
 
 interface ProfileRow {
@@ -161,7 +161,7 @@ export async function getViewer(req: Request, options: GetViewerOptions = {}): P
     const ip =
       options.ip !== undefined
         ? options.ip
-        : clientIpFrom(req.headers, { header: env.TRUST_PROXY_HEADER, hops: env.TRUST_PROXY_HOPS });
+        : clientIp(req, { header: env.TRUST_PROXY_HEADER, hops: env.TRUST_PROXY_HOPS });
     if (options.reportFailures !== false) reportFailure({ reason, path: new URL(req.url).pathname, ...(ip ? { ip } : {}) });
     throw new AppError("unauthorized", "Your session is not valid. Sign in again.");
   };
@@ -194,6 +194,6 @@ export async function getViewer(req: Request, options: GetViewerOptions = {}): P
 }
 
 /** Log out everywhere: every token issued before now stops working. */
-export async function revokeAllSessions(db: Queryable, userId: string): Promise<void> {
-  await db.query("update litstatus.profiles set sessions_revoked_at = now() where user_id = $1", [userId]);
+export async function revokeAllSessions(userId: string): Promise<void> {
+  await (await getDb()).query("update litstatus.profiles set sessions_revoked_at = now() where user_id = $1", [userId]);
 }

@@ -3,7 +3,8 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createScratchDb, openTestDb, type TestDb } from "@/lib/testing/stores-db";
+import { createScratchDb, openTestDb, type TestDb } from "@/e2e/support/harness/stores-db";
+import { runWithRequestStats } from "@/lib/observability/request-stats";
 import { MIGRATIONS_DIR, MigrationError, migrate, readMigrations } from "./migrate";
 import type { Queryable } from "./types";
 
@@ -122,6 +123,63 @@ describe("Db contract", () => {
     expect(await t.db.query("select id from contract_sql_error")).toEqual([]);
     // The connection is usable afterwards.
     expect(await t.db.query("select 1 as ok")).toEqual([{ ok: 1 }]);
+  });
+});
+
+/** Runs `work` as a request and returns the database round trips it counted. */
+async function dbTrips(work: () => Promise<unknown>): Promise<number> {
+  const run = runWithRequestStats(async () => {
+    await work();
+  });
+  await run.result.catch(() => {});
+  return run.stats.dbRoundTrips;
+}
+
+describe("round trips are counted by the Db itself", () => {
+  it("counts each query and exec exactly once, so one more query changes the figure", async () => {
+    await t.db.exec("create table contract_trips (id int primary key)");
+    expect(await dbTrips(() => t.db.query("select 1"))).toBe(1);
+    const three = async () => {
+      await t.db.query("insert into contract_trips (id) values ($1)", [1]);
+      await t.db.query("select id from contract_trips");
+      await t.db.exec("delete from contract_trips");
+    };
+    expect(await dbTrips(three)).toBe(3);
+    expect(
+      await dbTrips(async () => {
+        await three();
+        await t.db.query("select 1");
+      }),
+    ).toBe(4);
+    // Concurrent statements of one request all count.
+    expect(await dbTrips(() => Promise.all(Array.from({ length: 5 }, () => t.db.query("select 1"))))).toBe(5);
+  });
+
+  it("counts a transaction as BEGIN + each statement + COMMIT (or ROLLBACK)", async () => {
+    await t.db.exec("create table contract_tx_trips (id int primary key)");
+    const committed = await dbTrips(() =>
+      t.db.transaction(async (tx) => {
+        await tx.query("insert into contract_tx_trips (id) values ($1)", [1]);
+        await tx.exec("insert into contract_tx_trips (id) values (2)");
+      }),
+    );
+    expect(committed).toBe(4);
+    const rolledBack = await dbTrips(() =>
+      t.db.transaction(async (tx) => {
+        await tx.query("insert into contract_tx_trips (id) values ($1)", [1]);
+      }),
+    );
+    expect(rolledBack).toBe(3); // BEGIN, the failing insert, ROLLBACK
+  });
+
+  it("keeps requests apart and counts nothing outside one", async () => {
+    const a = runWithRequestStats(async () => {
+      await t.db.query("select 1");
+      await t.db.query("select 2");
+    });
+    const b = runWithRequestStats(() => t.db.query("select 3"));
+    await Promise.all([a.result, b.result, t.db.query("select 4")]);
+    expect([a.stats.dbRoundTrips, b.stats.dbRoundTrips]).toEqual([2, 1]);
   });
 });
 

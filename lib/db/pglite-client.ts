@@ -2,11 +2,13 @@ import "server-only";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { PGlite, types } from "@electric-sql/pglite";
+import { countDbRoundTrip } from "@/lib/observability/request-stats";
 import type { Db, Queryable, SqlParam } from "./types";
 
 function queryable(pg: Pick<PGlite, "query">): Queryable {
   return {
     async query<Row extends object>(text: string, params: readonly SqlParam[] = []) {
+      countDbRoundTrip();
       const result = await pg.query<Row>(text, params as unknown[]);
       return result.rows;
     },
@@ -48,6 +50,11 @@ export interface PgliteOptions {
   dataDir?: string;
 }
 
+/**
+ * The embedded database. It is in process, but each statement is counted as a round trip of the
+ * current request exactly as postgres-client counts it (BEGIN, each query or exec, COMMIT/ROLLBACK),
+ * so both modes report the same figures and a new query shows up in either.
+ */
 export async function createPgliteDb(options: PgliteOptions = {}): Promise<Db> {
   let unlock = () => {};
   if (options.dataDir) {
@@ -61,10 +68,24 @@ export async function createPgliteDb(options: PgliteOptions = {}): Promise<Db> {
   return {
     kind: "pglite",
     ...queryable(pg),
-    transaction(work) {
-      return pg.transaction((tx) => work({ ...queryable(tx), exec: async (text) => void (await tx.exec(text)) }));
+    async transaction(work) {
+      countDbRoundTrip(); // BEGIN
+      try {
+        return await pg.transaction((tx) =>
+          work({
+            ...queryable(tx),
+            exec: async (text) => {
+              countDbRoundTrip();
+              await tx.exec(text);
+            },
+          }),
+        );
+      } finally {
+        countDbRoundTrip(); // COMMIT or ROLLBACK
+      }
     },
     async exec(text) {
+      countDbRoundTrip();
       await pg.exec(text);
     },
     async close() {

@@ -1,5 +1,6 @@
 import "server-only";
 import postgres from "postgres";
+import { countDbRoundTrip } from "@/lib/observability/request-stats";
 import type { Db, Queryable, SqlParam } from "./types";
 
 type Sql = postgres.Sql | postgres.TransactionSql;
@@ -7,6 +8,7 @@ type Sql = postgres.Sql | postgres.TransactionSql;
 function queryable(sql: Sql): Queryable {
   return {
     async query<Row extends object>(text: string, params: readonly SqlParam[] = []) {
+      countDbRoundTrip();
       const rows = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
       return rows as unknown as Row[];
     },
@@ -20,7 +22,14 @@ export interface PostgresOptions {
   connectTimeoutSeconds?: number;
 }
 
-/** Server Postgres (Supabase or any PostgreSQL) through a postgres.js pool. Connects lazily. */
+/**
+ * Server Postgres (Supabase or any PostgreSQL) through a postgres.js pool. Connects lazily.
+ *
+ * Every round trip counts as one of the current request's (lib/observability/request-stats): a
+ * query, an exec (one message, however many statements it holds), and in a transaction its
+ * BEGIN, each query or exec, and its COMMIT or ROLLBACK (postgres.js sends each on its own and
+ * waits for the answer).
+ */
 export function createPostgresDb(options: PostgresOptions): Db {
   const sql = postgres(options.url, {
     max: options.max,
@@ -38,16 +47,23 @@ export function createPostgresDb(options: PostgresOptions): Db {
     kind: "postgres",
     ...queryable(sql),
     async transaction(work) {
-      return (await sql.begin(async (tx) =>
-        work({
-          ...queryable(tx),
-          exec: async (text) => {
-            await tx.unsafe(text);
-          },
-        }),
-      )) as Awaited<ReturnType<typeof work>>;
+      countDbRoundTrip(); // BEGIN
+      try {
+        return (await sql.begin(async (tx) =>
+          work({
+            ...queryable(tx),
+            exec: async (text) => {
+              countDbRoundTrip();
+              await tx.unsafe(text);
+            },
+          }),
+        )) as Awaited<ReturnType<typeof work>>;
+      } finally {
+        countDbRoundTrip(); // COMMIT or ROLLBACK
+      }
     },
     async exec(text) {
+      countDbRoundTrip();
       await sql.unsafe(text);
     },
     async close() {

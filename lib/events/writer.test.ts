@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Db } from "@/lib/db/types";
-import { openTestDb, type TestDb } from "@/lib/testing/stores-db";
+import { openTestDb, type TestDb } from "@/e2e/support/harness/stores-db";
 import {
   createRecordWriter,
   type GenerationRecord,

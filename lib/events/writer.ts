@@ -1,6 +1,8 @@
 import { isIP } from "node:net";
 import type { Db, SqlParam } from "@/lib/db/types";
 import { logFor } from "@/lib/observability/logger";
+import { describeError } from "@/lib/util/describe-error";
+import { withTimeout } from "@/lib/util/with-timeout";
 
 /**
  * Security events, funnel events and generation records, written off the request path in
@@ -265,7 +267,6 @@ const MAX_PARAMS = 65_535;
 const OVERFLOW_WARN_INTERVAL_MS = 10_000;
 const RETRY_BASE_MS = 100;
 const MAX_META_CHARS = 16_384;
-const MAX_ERROR_LENGTH = 200;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -407,21 +408,6 @@ function constraintOf(error: unknown): string | undefined {
   const e = error as { constraint_name?: unknown; constraint?: unknown } | null;
   const name = e?.constraint_name ?? e?.constraint;
   return typeof name === "string" ? name : undefined;
-}
-
-function describeError(error: unknown): string {
-  let message = error instanceof Error ? error.message : String(error);
-  const cause: unknown = error instanceof Error ? error.cause : undefined;
-  if (cause instanceof Error && cause.message) message += `: ${cause.message}`;
-  return message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH)}…` : message;
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`event write timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A FIFO with cheap removal at the front. */
@@ -599,7 +585,7 @@ export function createRecordWriter(options: RecordWriterOptions): RecordWriter {
       return `(${spec.casts.map((cast, c) => cast(`$${r * width + c + 1}`)).join(", ")})`;
     });
     const sql = `insert into ${spec.table} (${spec.columns.join(", ")}) values ${tuples.join(", ")}${spec.suffix}`;
-    await withTimeout(db.query(sql, params), writeTimeoutMs);
+    await withTimeout(db.query(sql, params), writeTimeoutMs, "event write");
   }
 
   /** Writes `rows`, isolating and dropping rows the database rejects. Throws on any other failure. */
@@ -684,7 +670,7 @@ export function createRecordWriter(options: RecordWriterOptions): RecordWriter {
     liveInflight = batch.length;
     let failure: unknown;
     try {
-      const db = await withTimeout(options.getDb(), writeTimeoutMs);
+      const db = await withTimeout(options.getDb(), writeTimeoutMs, "event write");
       for (const spec of SPECS) {
         const items = batch.filter((item) => item.kind === spec.kind);
         if (items.length > 0) await writeRows(db, spec, rowsFor(spec, items));

@@ -8,11 +8,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { spawnAppServer, type SpawnedAppServer } from "@/e2e/support/app-server";
 import { startFakeOpenAI, type FakeOpenAIServer } from "@/e2e/support/fake-openai";
 import { getEnv } from "@/lib/env";
-import { startTestApp, TEST_AUTH_SECRET, type TestApp } from "@/lib/testing/app-harness";
-import { openTestDb, type TestDb } from "@/lib/testing/stores-db";
-import { openTestKv, type TestKv } from "@/lib/testing/stores-kv";
+import { startTestApp, TEST_AUTH_SECRET, type TestApp } from "@/e2e/support/harness/app-harness";
+import { openTestDb, type TestDb } from "@/e2e/support/harness/stores-db";
+import { openTestKv, type TestKv } from "@/e2e/support/harness/stores-kv";
 import { INFLIGHT_KEY } from "./keys";
-import { envForBlock } from "@/lib/testing/env-block";
+import { envForBlock } from "@/e2e/support/harness/env-block";
 
 interface ErrorBody {
   error: { code: string; message: string; requestId: string };
@@ -169,6 +169,8 @@ describe.skipIf(!process.env.TEST_REDIS_URL)("one cap shared by two app instance
       RATE_LIMIT_GENERATE_PER_MIN: "100000",
       RATE_LIMIT_API_PER_MIN: "100000",
       LOG_LEVEL: "warn",
+      // Each request plays a distinct client behind a trusted proxy.
+      TRUST_PROXY_HEADER: "x-forwarded-for",
     };
     servers = await Promise.all([spawnAppServer({ env }), spawnAppServer({ env })]);
   }, 90_000);

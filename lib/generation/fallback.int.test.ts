@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BREAKER_KEY } from "@/lib/generation/keys";
-import { startTestApp, type TestApp } from "@/lib/testing/app-harness";
+import { startTestApp, type TestApp } from "@/e2e/support/harness/app-harness";
 
 interface Body {
   model: string;

@@ -7,9 +7,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { FakeFault } from "@/e2e/support/fake-openai";
-import { startTestApp, type TestApp } from "@/lib/testing/app-harness";
+import { startTestApp, type TestApp } from "@/e2e/support/harness/app-harness";
 import { BREAKER_KEY, INFLIGHT_KEY } from "./keys";
-import { envForBlock } from "@/lib/testing/env-block";
+import { envForBlock } from "@/e2e/support/harness/env-block";
 
 interface ErrorBody {
   error: { code: string; message: string; requestId: string };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startTestApp, type TestApp } from "@/lib/testing/app-harness";
+import { startTestApp, type TestApp } from "@/e2e/support/harness/app-harness";
 
 interface GenerateBody {
   id: string;

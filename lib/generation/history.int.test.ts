@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startTestApp, type TestApp } from "@/lib/testing/app-harness";
+import { startTestApp, type TestApp } from "@/e2e/support/harness/app-harness";
 
 interface HistoryItem {
   id: string;

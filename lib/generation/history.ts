@@ -1,14 +1,10 @@
 import "server-only";
-import type { Queryable } from "@/lib/db";
-import { getRecordWriter } from "@/lib/events";
+import { getDb } from "@/lib/db";
 
-/**
- * Generation records are written in batches off the request path; before showing a user their
- * history, write what this instance still holds so the caption they just made is there.
+/*
+ * A signed-in user's generation rows are written directly, before the answer (see records.ts):
+ * history reads the table as it is, on any instance, and never flushes a buffer.
  */
-export async function settleRecords(): Promise<void> {
-  await getRecordWriter().flush();
-}
 
 /** A generation as its owner sees it in history. */
 export interface HistoryItem {
@@ -38,10 +34,10 @@ function normalize(row: HistoryItem): HistoryItem {
 }
 
 export async function listGenerations(
-  db: Queryable,
   userId: string,
   options: { limit: number; offset: number; status?: HistoryItem["status"] },
 ): Promise<{ items: HistoryItem[]; total: number }> {
+  const db = await getDb();
   const params = [userId, options.status ?? null];
   const [rows, [count]] = await Promise.all([
     db.query<HistoryItem>(
@@ -59,17 +55,20 @@ export async function listGenerations(
 }
 
 /** Owner only: another user's id reads as absent (404), never as forbidden. */
-export async function getGeneration(db: Queryable, userId: string, id: string): Promise<HistoryItem | null> {
+export async function getGeneration(userId: string, id: string): Promise<HistoryItem | null> {
+  const db = await getDb();
   const [row] = await db.query<HistoryItem>(`select ${COLUMNS} from litstatus.generations where id = $1 and user_id = $2`, [id, userId]);
   return row ? normalize(row) : null;
 }
 
-export async function deleteGeneration(db: Queryable, userId: string, id: string): Promise<boolean> {
+export async function deleteGeneration(userId: string, id: string): Promise<boolean> {
+  const db = await getDb();
   const rows = await db.query(`delete from litstatus.generations where id = $1 and user_id = $2 returning id`, [id, userId]);
   return rows.length > 0;
 }
 
-export async function deleteAllGenerations(db: Queryable, userId: string): Promise<number> {
+export async function deleteAllGenerations(userId: string): Promise<number> {
+  const db = await getDb();
   const rows = await db.query(`delete from litstatus.generations where user_id = $1 returning id`, [userId]);
   return rows.length;
 }

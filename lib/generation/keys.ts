@@ -25,8 +25,3 @@ export function cacheKey(parts: {
 }): string {
   return `gen:${sha256(parts.mode, parts.lang, parts.platform ?? "", parts.model, parts.promptVersion, parts.text, parts.imageHash ?? "")}`;
 }
-
-/** An IP on the blocklist has this key (with the entry's TTL). */
-export function blockKey(ip: string | null): string {
-  return `blocklist:ip:${ip ?? "unknown"}`;
-}

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis as IORedis } from "ioredis";
 import { getEnv } from "@/lib/env";
 import { guestQuotaKey, utcDay } from "@/lib/quota";
-import { startTestApp, type TestApp } from "@/lib/testing/app-harness";
+import { startTestApp, type TestApp } from "@/e2e/support/harness/app-harness";
 
 interface Readiness {
   status: "pass" | "warn" | "fail";

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getEnv } from "@/lib/env";
-import { startTestApp, type RequestOptions, type TestApp } from "@/lib/testing/app-harness";
-import { blockKey } from "./keys";
-import { envForBlock } from "@/lib/testing/env-block";
+import { startTestApp, type RequestOptions, type TestApp } from "@/e2e/support/harness/app-harness";
+import { blockAddress } from "@/lib/security/blocklist";
+import { envForBlock } from "@/e2e/support/harness/env-block";
 
 interface ErrorBody {
   error: { code: string; message: string; requestId: string; details?: { path: string; message: string }[] };
@@ -256,12 +256,13 @@ describe(`POST /api/generate validation (${storeMode})`, () => {
   });
 
   describe("blocklisted addresses", () => {
-    const block = (ip: string) => app.kv.cacheSet(blockKey(ip), "1", 600);
+    const block = (ip: string) => blockAddress({ target: ip, reason: "validation test", ttlSeconds: 600 });
 
     it("are refused with 403 ip_blocked before any model call, with a security event", async () => {
       const ip = nextIp();
       await block(ip);
-      await expectRejected(await app.generate({ ...valid, text: "from a blocked address" }, { ip }), 403, "ip_blocked", ip);
+      // (No quota read-back: a blocked address is refused on every route, /api/quota included.)
+      await expectRejected(await app.generate({ ...valid, text: "from a blocked address" }, { ip }), 403, "ip_blocked");
       await app.flush();
       const events = await app.db.query<{ event_type: string }>(
         `select event_type from litstatus.security_events where ip = $1::inet`,

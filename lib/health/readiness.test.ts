@@ -4,7 +4,7 @@ import { GET as ready } from "@/app/api/health/ready/route";
 import { getDb } from "@/lib/db";
 import { BREAKER_KEY } from "@/lib/generation/keys";
 import { getKv } from "@/lib/kv";
-import { applyTestEnv } from "@/lib/testing/env";
+import { applyTestEnv } from "@/e2e/support/harness/env";
 
 const noParams = { params: Promise.resolve({}) };
 

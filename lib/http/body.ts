@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { AppError } from "./errors";
+import { AppError } from "@/lib/errors";
 
 /** Reads the body as text, refusing (413) anything over `maxBytes` without buffering it all. */
 export async function readBodyText(req: Request, maxBytes: number): Promise<string> {

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { applyTestEnv } from "@/lib/testing/env";
-import { AppError } from "./errors";
+import { applyTestEnv } from "@/e2e/support/harness/env";
+import { AppError } from "@/lib/errors";
 import { assertSameOrigin, isCrossSiteRequest } from "./origin";
 
 const post = (headers: Record<string, string>, url = "http://localhost:3000/api/auth/logout") =>

@@ -1,6 +1,6 @@
 import "server-only";
 import { getEnv } from "@/lib/env";
-import { AppError } from "./errors";
+import { AppError } from "@/lib/errors";
 
 function hostOf(url: string): string | null {
   try {

@@ -1,9 +1,12 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { applyTestEnv } from "@/lib/testing/env";
+import { applyTestEnv } from "@/e2e/support/harness/env";
 import { readJsonBody } from "./body";
-import { AppError } from "./errors";
-import { json, route } from "./route";
+import { AppError } from "@/lib/errors";
+import { PEER_ADDRESS_HEADER, peerHeaderValue, simulatePeerAddressLayer } from "./peer-address";
+import { json, methods, route, type RoutePolicy } from "./route";
+
+const OPEN: RoutePolicy = { auth: "anyone", sameOrigin: false, limit: null };
 
 const noParams = { params: Promise.resolve({}) };
 
@@ -13,7 +16,7 @@ describe("route wrapper", () => {
   });
 
   it("adds a request id, Server-Timing and API security headers", async () => {
-    const handler = route("t", async ({ timing }) => {
+    const handler = route("t", OPEN, async ({ timing }) => {
       timing.add("db", 1.5);
       return json({ ok: true });
     });
@@ -26,7 +29,7 @@ describe("route wrapper", () => {
   });
 
   it("keeps a well-formed inbound X-Request-Id and replaces a hostile one", async () => {
-    const handler = route("t", async () => json({}));
+    const handler = route("t", OPEN, async () => json({}));
     const kept = await handler(new Request("http://x", { headers: { "x-request-id": "trace-abc-123" } }), noParams);
     expect(kept.headers.get("x-request-id")).toBe("trace-abc-123");
     const replaced = await handler(new Request("http://x", { headers: { "x-request-id": "<script>" } }), noParams);
@@ -34,7 +37,7 @@ describe("route wrapper", () => {
   });
 
   it("turns AppError into the envelope with Retry-After", async () => {
-    const handler = route("t", async () => {
+    const handler = route("t", OPEN, async () => {
       throw new AppError("quota_exceeded", undefined, { retryAfterSeconds: 12.2 });
     });
     const res = await handler(new Request("http://x"), noParams);
@@ -46,7 +49,7 @@ describe("route wrapper", () => {
   });
 
   it("never leaks internals of unexpected errors", async () => {
-    const handler = route("t", async () => {
+    const handler = route("t", OPEN, async () => {
       throw new Error("connection string postgres://secret@db");
     });
     const res = await handler(new Request("http://x"), noParams);
@@ -56,20 +59,84 @@ describe("route wrapper", () => {
     expect(JSON.parse(text)).toMatchObject({ error: { code: "internal" } });
   });
 
-  it("passes the trusted client IP (right-most x-forwarded-for hop by default)", async () => {
+  it("passes the trusted client IP (the TCP peer by default, never x-forwarded-for)", async () => {
     let seen: string | null = "unset";
-    const handler = route("t", async ({ ip }) => {
+    const handler = route("t", OPEN, async ({ ip }) => {
       seen = ip;
       return json({});
     });
-    await handler(new Request("http://x", { headers: { "x-forwarded-for": "6.6.6.6, 203.0.113.9" } }), noParams);
+    simulatePeerAddressLayer();
+    const headers = { "x-forwarded-for": "6.6.6.6", [PEER_ADDRESS_HEADER]: peerHeaderValue("203.0.113.9") };
+    await handler(new Request("http://x", { headers }), noParams);
     expect(seen).toBe("203.0.113.9");
   });
 
-  it("awaits dynamic segment params", async () => {
-    const handler = route<{ id: string }>("t", async ({ params }) => json({ id: params.id }));
+  it("awaits dynamic segment params and answers 404 for a segment that does not fit", async () => {
+    const handler = route("t", { ...OPEN, params: z.object({ id: z.string().regex(/^\d+$/) }) }, async ({ params }) => json({ id: params.id }));
     const res = await handler(new Request("http://x"), { params: Promise.resolve({ id: "42" }) });
     expect(await res.json()).toEqual({ id: "42" });
+    const bad = await handler(new Request("http://x"), { params: Promise.resolve({ id: "x" }) });
+    expect(bad.status).toBe(404);
+  });
+
+  it("validates query and body with the policy's schemas before the handler runs", async () => {
+    let calls = 0;
+    const handler = route(
+      "t",
+      { ...OPEN, query: z.strictObject({ n: z.coerce.number().int() }), body: z.strictObject({ text: z.string().min(1) }) },
+      async ({ query, body }) => {
+        calls += 1;
+        return json({ n: query.n, text: body.text });
+      },
+    );
+    const post = (url: string, body: string, type = "application/json") =>
+      handler(new Request(url, { method: "POST", body, headers: { "content-type": type } }), noParams);
+    expect(await (await post("http://x/?n=2", '{"text":"a"}')).json()).toEqual({ n: 2, text: "a" });
+    expect((await post("http://x/?n=2&extra=1", '{"text":"a"}')).status).toBe(400);
+    expect((await post("http://x/?n=2", '{"text":""}')).status).toBe(400);
+    expect((await post("http://x/?n=2", "{", "application/json")).status).toBe(400);
+    expect((await post("http://x/?n=2", '{"text":"a"}', "text/plain")).status).toBe(415);
+    expect(calls).toBe(1);
+  });
+
+  it("refuses a cross-site request on a same-origin route before reading the body", async () => {
+    const handler = route("t", { ...OPEN, sameOrigin: true }, async () => json({ ok: true }));
+    const cross = await handler(
+      new Request("http://localhost:3000/api/t", { method: "POST", headers: { origin: "https://evil.example", "sec-fetch-site": "cross-site" } }),
+      noParams,
+    );
+    expect(cross.status).toBe(403);
+    expect(((await cross.json()) as { error: { code: string } }).error.code).toBe("forbidden");
+  });
+
+  it("answers 401 on a user route for a guest, with the envelope", async () => {
+    const handler = route("t", { auth: "user", sameOrigin: false, limit: null }, async () => json({ ok: true }));
+    const res = await handler(new Request("http://x/api/t"), noParams);
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+  });
+});
+
+describe("methods", () => {
+  beforeEach(() => {
+    applyTestEnv();
+  });
+  const exported = methods({ POST: route("t", OPEN, async () => json({ ok: true })) });
+
+  it("answers every undefined method with 405 in the envelope and Allow", async () => {
+    for (const method of ["GET", "PUT", "PATCH", "DELETE"] as const) {
+      const res = await exported[method](new Request("http://x/api/t", { method }), noParams);
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")).toBe("POST, OPTIONS");
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("method_not_allowed");
+    }
+  });
+
+  it("answers OPTIONS with 204 and Allow, and keeps defined handlers", async () => {
+    const options = await exported.OPTIONS(new Request("http://x/api/t", { method: "OPTIONS" }), noParams);
+    expect(options.status).toBe(204);
+    expect(options.headers.get("allow")).toBe("POST, OPTIONS");
+    expect((await exported.POST(new Request("http://x/api/t", { method: "POST" }), noParams)).status).toBe(200);
   });
 });
 

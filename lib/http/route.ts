@@ -1,29 +1,40 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
+import type { Viewer } from "@/lib/auth/viewer";
 import { getEnv, isDebugEnabled } from "@/lib/env";
+import { AppError, toAppError } from "@/lib/errors";
 import { logFor, type Logger } from "@/lib/observability/logger";
 import { runWithRequestStats, type RequestStats } from "@/lib/observability/request-stats";
-import { clientIpFrom } from "./client-ip";
-import { AppError, errorEnvelope, toAppError } from "./errors";
-import { ServerTiming } from "./server-timing";
+import { ServerTiming } from "@/lib/observability/server-timing";
+import { clientIp } from "./client-ip";
+import { authorize, enforceBlocklist, enforceLimit, enforceSameOrigin, parseBody, parseParams, parseQuery, recordDenial, type RoutePolicy } from "./policy";
+import { errorResponse, json } from "./responses";
 
-export interface RouteContext<P> {
+export type { Access, BodyParser, RoutePolicy } from "./policy";
+export { AppError, json };
+
+/** What a handler gets: the request, who is asking (per the policy) and its parsed input. */
+export interface RouteContext<B, Q, P, V> {
   req: Request;
   requestId: string;
-  /** The client address from the trusted source only (TRUST_PROXY_HEADER), or null. */
+  /** The client address from the trusted source only (PRODUCT §6), or null. */
   ip: string | null;
   timing: ServerTiming;
   log: Logger;
+  viewer: V;
+  body: B;
+  query: Q;
   params: P;
 }
 
-export interface RouteOptions {
-  /** Level of the one access-log line per request; health checks log at debug to stay quiet. */
-  accessLog?: "info" | "debug";
-}
+/** The viewer a policy guarantees: none for `anyone`, a signed-in user for user/moderator/admin. */
+type ViewerFor<A> = A extends "anyone" ? null : A extends "guest" ? Viewer : Extract<Viewer, { kind: "user" }>;
 
-type Handler<P> = (ctx: RouteContext<P>) => Promise<Response>;
-type NextRouteHandler<P> = (req: Request, segment: { params: Promise<P> }) => Promise<Response>;
+type NextSegment = { params: Promise<unknown> };
+export type RouteHandler = ((req: Request, segment?: NextSegment) => Promise<Response>) & {
+  readonly routeName: string;
+  readonly policy: RoutePolicy<unknown, unknown, unknown>;
+};
 
 const INBOUND_REQUEST_ID = /^[A-Za-z0-9._:-]{8,80}$/;
 
@@ -34,32 +45,43 @@ const API_HEADERS: Record<string, string> = {
   "Referrer-Policy": "strict-origin-when-cross-origin",
 };
 
-export function json(body: unknown, init: ResponseInit = {}): Response {
-  const headers = new Headers(init.headers);
-  if (!headers.has("content-type")) headers.set("content-type", "application/json; charset=utf-8");
-  if (!headers.has("cache-control")) headers.set("cache-control", "no-store");
-  return new Response(JSON.stringify(body), { ...init, headers });
-}
-
-function errorResponse(error: AppError, requestId: string): Response {
-  const headers = new Headers();
-  if (error.retryAfterSeconds !== undefined) {
-    headers.set("Retry-After", String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
+/** The cheap, fixed-order checks of a policy, then the handler with its parsed input. */
+async function serve<B, Q, P, A extends RoutePolicy<B, Q, P>["auth"]>(
+  policy: RoutePolicy<B, Q, P> & { auth: A },
+  handler: (ctx: RouteContext<B, Q, P, ViewerFor<A>>) => Promise<Response>,
+  base: { req: Request; requestId: string; ip: string | null; timing: ServerTiming; log: Logger },
+  rawParams: unknown,
+): Promise<Response> {
+  const params = parseParams(rawParams, policy.params);
+  await enforceBlocklist(base);
+  if (policy.sameOrigin) enforceSameOrigin(base);
+  const viewer = await authorize(base, policy);
+  await enforceLimit(base, policy.limit, viewer);
+  try {
+    const query = parseQuery(base.req, policy.query);
+    const body = await parseBody(base.req, policy.body, getEnv().MAX_JSON_BODY_BYTES);
+    return await handler({ ...base, viewer: viewer as ViewerFor<A>, body, query, params });
+  } catch (error) {
+    if (error instanceof AppError && error.code === "invalid_input") {
+      recordDenial(base, { eventType: "invalid_input", severity: "info", meta: { message: error.message } }, viewer ?? undefined);
+    }
+    throw error;
   }
-  return json(errorEnvelope(error, requestId), { status: error.status, headers });
 }
 
 /**
- * The one wrapper every route handler goes through: request id (a sane inbound
- * `X-Request-Id` is kept so traces join up), trusted client IP, the error envelope for
- * anything thrown, `Server-Timing`, and one structured access-log line.
+ * The one wrapper every API handler goes through. The policy is data: who may call, same-origin,
+ * burst limit, and the schemas of body, query and path; the wrapper applies them in a fixed
+ * order (blocklist → origin → viewer → rate limit → input) and adds the request id (a sane
+ * inbound `X-Request-Id` is kept so traces join up), the trusted client IP, the error envelope
+ * for anything thrown, `Server-Timing` and one structured access-log line.
  */
-export function route<P = Record<string, never>>(
+export function route<B = undefined, Q = undefined, P = Record<string, never>, A extends RoutePolicy["auth"] = RoutePolicy["auth"]>(
   name: string,
-  handler: Handler<P>,
-  options: RouteOptions = {},
-): NextRouteHandler<P> {
-  return async (req, segment) => {
+  policy: RoutePolicy<B, Q, P> & { auth: A },
+  handler: (ctx: RouteContext<B, Q, P, ViewerFor<A>>) => Promise<Response>,
+): RouteHandler {
+  const wrapped = async (req: Request, segment?: NextSegment): Promise<Response> => {
     const timing = new ServerTiming();
     const inbound = req.headers.get("x-request-id");
     const requestId = inbound && INBOUND_REQUEST_ID.test(inbound) ? inbound : randomUUID();
@@ -69,20 +91,16 @@ export function route<P = Record<string, never>>(
     let stats: RequestStats | undefined;
     try {
       const env = getEnv();
-      ip = clientIpFrom(req.headers, { header: env.TRUST_PROXY_HEADER, hops: env.TRUST_PROXY_HOPS });
-      // Next always passes the segment; direct callers (tests, other handlers) may not.
-      const params = segment === undefined ? ({} as P) : await segment.params;
-      const clientIp = ip;
-      const run = runWithRequestStats(() => handler({ req, requestId, ip: clientIp, timing, log, params }));
+      ip = clientIp(req, { header: env.TRUST_PROXY_HEADER, hops: env.TRUST_PROXY_HOPS });
+      const base = { req, requestId, ip, timing, log };
+      const rawParams = segment === undefined ? {} : await segment.params;
+      const run = runWithRequestStats(() => serve(policy, handler, base, rawParams));
       stats = run.stats;
       response = await run.result;
     } catch (thrown) {
       const error = toAppError(thrown);
-      if (error.status >= 500) {
-        log.error({ err: thrown, code: error.code }, "request failed");
-      } else {
-        log.debug({ code: error.code, message: error.message }, "request rejected");
-      }
+      if (error.status >= 500) log.error({ err: thrown, code: error.code }, "request failed");
+      else log.debug({ code: error.code, message: error.message }, "request rejected");
       response = errorResponse(error, requestId);
     }
     // Responses built by handlers may have immutable headers (e.g. Response.json); copy once.
@@ -95,7 +113,7 @@ export function route<P = Record<string, never>>(
       headers.set("X-Debug-Round-Trips", `kv=${stats.kvRoundTrips}; db=${stats.dbRoundTrips}`);
     }
     const final = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
-    log[options.accessLog ?? "info"](
+    log[policy.accessLog ?? "info"](
       {
         method: req.method,
         path: new URL(req.url).pathname,
@@ -109,6 +127,34 @@ export function route<P = Record<string, never>>(
     );
     return final;
   };
+  return Object.assign(wrapped, { routeName: name, policy: policy });
 }
 
-export { AppError };
+export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+type Exported = Partial<Record<HttpMethod, RouteHandler>>;
+
+/**
+ * A route file's exports: the handlers it defines, and for every other method an answer in the
+ * envelope (405 `method_not_allowed` with `Allow`) instead of Next's empty 405. OPTIONS answers
+ * 204 with `Allow`; HEAD is GET without a body where GET exists (Next drops the body).
+ */
+export function methods(defined: Partial<Record<Exclude<HttpMethod, "HEAD" | "OPTIONS">, RouteHandler>>): Required<Exported> {
+  const allow: string[] = HTTP_METHODS.filter((m) => m === "OPTIONS" || (m === "HEAD" ? defined.GET : defined[m]));
+  const name = Object.values(defined)[0]?.routeName ?? "api";
+  const refuse = route(`${name}.method_not_allowed`, { auth: "anyone", sameOrigin: false, limit: null }, async () => {
+    throw new AppError("method_not_allowed", undefined, { allow });
+  });
+  const options = route(`${name}.options`, { auth: "anyone", sameOrigin: false, limit: null }, async () =>
+    new Response(null, { status: 204, headers: { Allow: allow.join(", ") } }),
+  );
+  return {
+    GET: defined.GET ?? refuse,
+    HEAD: defined.GET ?? refuse,
+    POST: defined.POST ?? refuse,
+    PUT: defined.PUT ?? refuse,
+    PATCH: defined.PATCH ?? refuse,
+    DELETE: defined.DELETE ?? refuse,
+    OPTIONS: options,
+  };
+}

@@ -5,7 +5,7 @@ import { createResilientStore, type KvStatus } from "./resilient-store";
 import type { KvStore } from "./types";
 import { createUpstashStore } from "./upstash-store";
 
-export type { CounterResult, KvStore, LeaseResult } from "./types";
+export type { BlockEntry, CounterResult, KvStore, LeaseHolder, LeaseResult } from "./types";
 export type { KvStatus };
 
 export type AppKv = KvStore & { status(): KvStatus };

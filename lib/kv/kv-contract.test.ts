@@ -3,14 +3,25 @@
  * openTestKv(): the Upstash store through the REST test server when TEST_REDIS_URL is set (real
  * clock, real waits), the memory store on the real clock otherwise.
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openTestKv, TEST_KV_TIMEOUT_MS, type TestKv } from "@/lib/testing/stores-kv";
+import { Redis as IORedis } from "ioredis";
+import { openTestKv, TEST_KV_TIMEOUT_MS, type TestKv } from "@/e2e/support/harness/stores-kv";
+import type { UpstashRestServer } from "@/e2e/support/upstash-rest-server";
+import { runWithRequestStats } from "@/lib/observability/request-stats";
 import { createMemoryStore } from "./memory-store";
-import type { KvStore } from "./types";
+import type { BlockEntry, KvStore } from "./types";
 import { createUpstashStore } from "./upstash-store";
 
 const REAL = Boolean(process.env.TEST_REDIS_URL);
+
+function blockEntry(fields: Partial<BlockEntry> & Pick<BlockEntry, "id" | "expiresAtMs">): BlockEntry {
+  return { target: "198.51.100.9", reason: "contract test", createdBy: "admin-1", createdAtMs: 0, ...fields };
+}
+
+const byId = (entries: BlockEntry[]): BlockEntry[] => [...entries].sort((x, y) => x.id.localeCompare(y.id));
 
 interface Harness {
   kv: KvStore;
@@ -130,28 +141,6 @@ function kvContract(name: string, open: () => Promise<Harness>): void {
         });
       });
 
-      it("refunds down to zero, never below, keeping the first expiry", async () => {
-        const k = key("refund");
-        const expireAtMs = h.now() + 60_000;
-        for (let i = 0; i < 3; i++) await h.kv.incrementWithinLimit(k, 3, expireAtMs);
-        const refunds = [];
-        for (let i = 0; i < 4; i++) refunds.push(await h.kv.decrementFloorZero(k));
-        expect(refunds).toEqual([2, 1, 0, 0]);
-        expect(await h.kv.counterGet(k)).toBe(0);
-        // The key survived at 0 with its expiry, so a later expire-at is not applied.
-        const again = await h.kv.incrementWithinLimit(k, 3, h.now() + 600_000);
-        expect(again).toMatchObject({ allowed: true, count: 1 });
-        expect(again.ttlMs).toBeLessThanOrEqual(60_000);
-        expect(again.ttlMs).toBeGreaterThanOrEqual(60_000 - h.ttlToleranceMs);
-      });
-
-      it("refunding a missing counter returns 0 and creates nothing", async () => {
-        const k = key("refund-missing");
-        expect(await h.kv.decrementFloorZero(k)).toBe(0);
-        expect(await h.kv.counterGet(k)).toBe(0);
-        expect(await h.kv.incrementWithinLimit(k, 0, h.now() + 60_000)).toMatchObject({ ttlMs: 0 });
-      });
-
       it("counterGet reads without changing", async () => {
         const k = key("get");
         expect(await h.kv.counterGet(k)).toBe(0);
@@ -204,6 +193,90 @@ function kvContract(name: string, open: () => Promise<Harness>): void {
       });
     });
 
+    describe("lease list", () => {
+      it("lists live holders with since and expiry; a renewal keeps since; release and expiry remove them", async () => {
+        const k = key("list");
+        expect(await h.kv.leaseList(k)).toEqual([]);
+        const t0 = h.now();
+        await h.kv.leaseAcquire(k, "a", 5, 400);
+        await h.kv.leaseAcquire(k, "b", 5, 60_000);
+        const first = await h.kv.leaseList(k);
+        expect(first.map((l) => l.holder)).toEqual(["a", "b"]); // soonest to expire first
+        for (const l of first) {
+          expect(l.sinceMs).toBeGreaterThanOrEqual(t0 - h.ttlToleranceMs);
+          expect(l.sinceMs).toBeLessThanOrEqual(h.now() + h.ttlToleranceMs);
+        }
+        const a = first[0]!;
+        expect(a.expiresAtMs - a.sinceMs).toBe(400);
+        await h.elapse(250);
+        await h.kv.leaseAcquire(k, "a", 5, 400);
+        const renewed = (await h.kv.leaseList(k)).find((l) => l.holder === "a");
+        expect(renewed?.sinceMs).toBe(a.sinceMs);
+        expect(renewed!.expiresAtMs).toBeGreaterThan(a.expiresAtMs);
+        await h.kv.leaseRelease(k, "b");
+        expect((await h.kv.leaseList(k)).map((l) => l.holder)).toEqual(["a"]);
+        await h.elapse(500);
+        expect(await h.kv.leaseList(k)).toEqual([]);
+        // A holder that comes back after its lease expired starts a new `since`.
+        await h.kv.leaseAcquire(k, "a", 5, 400);
+        expect((await h.kv.leaseList(k))[0]!.sinceMs).toBeGreaterThan(a.sinceMs);
+      });
+
+      it("shows the lease genAdmit takes, until genSettle releases it", async () => {
+        const lease = { key: key("gen-lease"), holder: "gen-1", capacity: 2, leaseMs: 60_000 };
+        const breaker = { key: key("breaker"), probeKey: key("probe") };
+        const admit = await h.kv.genAdmit({
+          cacheKey: key("gen-cache"),
+          checkCache: true,
+          breakerKey: breaker.key,
+          probeKey: breaker.probeKey,
+          lease,
+          breakerCooldownMs: 30_000,
+          probeLeaseMs: 10_000,
+        });
+        expect(admit).toMatchObject({ outcome: "ok", leaseAcquired: true, holders: 1 });
+        expect((await h.kv.leaseList(lease.key)).map((l) => l.holder)).toEqual(["gen-1"]);
+        await h.kv.genSettle({
+          lease: { key: lease.key, holder: lease.holder },
+          breaker: { ...breaker, outcome: "success", threshold: 5, wasProbe: false },
+        });
+        expect(await h.kv.leaseList(lease.key)).toEqual([]);
+        expect(await h.kv.leaseCount(lease.key)).toBe(0);
+      });
+    });
+
+    describe("blocklist", () => {
+      it("adds, lists, replaces by id and removes entries", async () => {
+        const store = h.withPrefix(key("bl") + ":");
+        const now = h.now();
+        const a = blockEntry({ id: "a", target: "203.0.113.7", createdAtMs: now, expiresAtMs: now + 60_000 });
+        const b = blockEntry({ id: "b", target: "2001:db8::/32", createdBy: null, createdAtMs: now, expiresAtMs: now + 120_000 });
+        expect(await store.blocklistList(now)).toEqual([]);
+        await store.blocklistAdd(a);
+        await store.blocklistAdd(b);
+        expect(byId(await store.blocklistList(now))).toEqual([a, b]);
+        const a2 = { ...a, reason: "ré-ason ✓ \"quoted\"" };
+        await store.blocklistAdd(a2);
+        expect(byId(await store.blocklistList(now))).toEqual([a2, b]);
+        expect(await store.blocklistRemove("a")).toBe(true);
+        expect(await store.blocklistRemove("a")).toBe(false);
+        expect(await store.blocklistRemove("never")).toBe(false);
+        expect(await store.blocklistList(now)).toEqual([b]);
+      });
+
+      it("lists only entries unexpired at nowMs, and deletes the expired ones", async () => {
+        const store = h.withPrefix(key("bl") + ":");
+        const now = h.now();
+        await store.blocklistAdd(blockEntry({ id: "short", expiresAtMs: now + 1_000 }));
+        await store.blocklistAdd(blockEntry({ id: "long", expiresAtMs: now + 60_000 }));
+        expect((await store.blocklistList(now + 999)).map((e) => e.id).sort()).toEqual(["long", "short"]);
+        expect((await store.blocklistList(now + 1_000)).map((e) => e.id)).toEqual(["long"]);
+        // Pruned, not just hidden: an earlier nowMs does not bring it back, and removing it finds nothing.
+        expect((await store.blocklistList(now)).map((e) => e.id)).toEqual(["long"]);
+        expect(await store.blocklistRemove("short")).toBe(false);
+      });
+    });
+
     it("keeps stores with different prefixes apart", async () => {
       const other = h.withPrefix("other:");
       const k = key("shared");
@@ -229,35 +302,169 @@ function kvContract(name: string, open: () => Promise<Harness>): void {
 kvContract("KvStore contract: memory store", async () => memoryHarness());
 kvContract(`KvStore contract: openTestKv (${REAL ? "upstash" : "memory"})`, testKvHarness);
 
-describe.skipIf(!REAL)("upstash store: one HTTP round trip per operation", () => {
+/** Every port operation once, for the round-trip counts (each must cost exactly one). */
+const ROUND_TRIP_OPS: [string, (kv: KvStore) => Promise<unknown>][] = [
+  ["cacheGet", (kv) => kv.cacheGet("rt:cache")],
+  ["cacheSet", (kv) => kv.cacheSet("rt:cache", "v", 60)],
+  ["cacheDelete", (kv) => kv.cacheDelete("rt:cache")],
+  ["incrementWithinLimit", (kv) => kv.incrementWithinLimit("rt:counter", 1000, Date.now() + 60_000)],
+  ["counterGet", (kv) => kv.counterGet("rt:counter")],
+  ["leaseAcquire", (kv) => kv.leaseAcquire("rt:lease", "a", 5, 60_000)],
+  ["leaseRelease", (kv) => kv.leaseRelease("rt:lease", "a")],
+  ["leaseCount", (kv) => kv.leaseCount("rt:lease")],
+  ["leaseList", (kv) => kv.leaseList("rt:lease")],
+  [
+    "genAdmit",
+    (kv) =>
+      kv.genAdmit({
+        cacheKey: "rt:gen",
+        checkCache: true,
+        breakerKey: "rt:breaker",
+        probeKey: "rt:probe",
+        quota: { key: "rt:quota", limit: 1_000_000, expireAtMs: Date.now() + 60_000 },
+        lease: { key: "rt:inflight", holder: "g", capacity: 5, leaseMs: 60_000 },
+        breakerCooldownMs: 30_000,
+        probeLeaseMs: 10_000,
+      }),
+  ],
+  [
+    "genSettle",
+    (kv) =>
+      kv.genSettle({
+        lease: { key: "rt:inflight", holder: "g" },
+        refundQuotaKey: "rt:quota",
+        breaker: { key: "rt:breaker", probeKey: "rt:probe", outcome: "none", threshold: 5, wasProbe: false },
+      }),
+  ],
+  ["breakerRead", (kv) => kv.breakerRead("rt:breaker")],
+  ["breakerWrite", (kv) => kv.breakerWrite("rt:breaker", "closed")],
+  ["blocklistAdd", (kv) => kv.blocklistAdd(blockEntry({ id: "rt", expiresAtMs: Date.now() + 60_000 }))],
+  ["blocklistList", (kv) => kv.blocklistList(Date.now())],
+  ["blocklistRemove", (kv) => kv.blocklistRemove("rt")],
+  ["ping", (kv) => kv.ping()],
+];
+
+/** Runs `work` as a request and returns the kv round trips it counted. */
+async function kvTrips(work: () => Promise<unknown>): Promise<number> {
+  const run = runWithRequestStats(async () => {
+    await work();
+  });
+  await run.result;
+  return run.stats.kvRoundTrips;
+}
+
+/** All the operations in a row, one request: the count is their number, so one more op shows. */
+const everyOp = (kv: KvStore) => async () => {
+  for (const [, op] of ROUND_TRIP_OPS) await op(kv);
+};
+
+describe("memory store: each operation counts as one kv round trip", () => {
+  const kv = createMemoryStore({ prefix: "rt-memory:" });
+
+  it.each(ROUND_TRIP_OPS)("%s", async (_, op) => {
+    expect(await kvTrips(() => op(kv))).toBe(1);
+  });
+
+  it("counts a sequence exactly, and nothing outside a request", async () => {
+    expect(await kvTrips(everyOp(kv))).toBe(ROUND_TRIP_OPS.length);
+    expect(await kvTrips(async () => Promise.all([kv.cacheGet("x"), kv.cacheGet("y"), kv.counterGet("z")]))).toBe(3);
+    await expect(kv.cacheGet("outside")).resolves.toBeNull();
+  });
+});
+
+describe.skipIf(!REAL)("upstash store: one HTTP round trip per operation, counted by the store", () => {
   let testKv: TestKv;
-  const ops: [string, (kv: KvStore) => Promise<unknown>][] = [
-    ["cacheGet", (kv) => kv.cacheGet("rt:cache")],
-    ["cacheSet", (kv) => kv.cacheSet("rt:cache", "v", 60)],
-    ["cacheDelete", (kv) => kv.cacheDelete("rt:cache")],
-    ["incrementWithinLimit", (kv) => kv.incrementWithinLimit("rt:counter", 1000, Date.now() + 60_000)],
-    ["decrementFloorZero", (kv) => kv.decrementFloorZero("rt:counter")],
-    ["counterGet", (kv) => kv.counterGet("rt:counter")],
-    ["leaseAcquire", (kv) => kv.leaseAcquire("rt:lease", "a", 5, 60_000)],
-    ["leaseRelease", (kv) => kv.leaseRelease("rt:lease", "a")],
-    ["leaseCount", (kv) => kv.leaseCount("rt:lease")],
-    ["ping", (kv) => kv.ping()],
-  ];
+  let rest: UpstashRestServer;
 
   beforeAll(async () => {
     testKv = await openTestKv();
+    if (!testKv.rest) throw new Error("expected the Upstash REST test server");
+    rest = testKv.rest;
     // Warm-up: the first EVALSHA of a script Redis has not cached yet costs a NOSCRIPT + EVAL.
-    for (const [, op] of ops) await op(testKv.kv);
+    await everyOp(testKv.kv)();
   });
   afterAll(async () => {
     await testKv?.cleanup();
   });
 
-  it.each(ops)("%s", async (_, op) => {
-    const rest = testKv.rest;
-    if (!rest) throw new Error("expected the Upstash REST test server");
+  it.each(ROUND_TRIP_OPS)("%s", async (_, op) => {
     rest.resetRequestCount();
-    await op(testKv.kv);
+    expect(await kvTrips(() => op(testKv.kv))).toBe(1);
     expect(rest.requestCount()).toBe(1);
+  });
+
+  it("counts a sequence exactly: the count equals the HTTP requests sent", async () => {
+    rest.resetRequestCount();
+    expect(await kvTrips(everyOp(testKv.kv))).toBe(ROUND_TRIP_OPS.length);
+    expect(rest.requestCount()).toBe(ROUND_TRIP_OPS.length);
+  });
+
+});
+
+describe("upstash store: an EVALSHA → NOSCRIPT → EVAL retry counts as the two requests it is", () => {
+  // A stand-in endpoint that has not seen the script yet (a flushed or restarted Redis), rather
+  // than SCRIPT FLUSH on the shared test Redis, which would disturb suites running beside this one.
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => {
+      const command = JSON.parse(body) as string[];
+      const name = String(command[0]).toLowerCase();
+      seen.push(name);
+      const noscript = name === "evalsha" && seen.filter((c) => c === "evalsha").length === 1;
+      res.writeHead(noscript ? 400 : 200, { "content-type": "application/json" });
+      res.end(JSON.stringify(noscript ? { error: "NOSCRIPT No matching script. Please use EVAL." } : { result: 0 }));
+    });
+  });
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("counts 2 for the first call of a script, then 1", async () => {
+    const { port } = server.address() as AddressInfo;
+    const kv = createUpstashStore({ url: `http://127.0.0.1:${port}`, token: "t", timeoutMs: TEST_KV_TIMEOUT_MS });
+    expect(await kvTrips(() => kv.leaseCount("rt:lease"))).toBe(2);
+    expect(seen).toEqual(["evalsha", "eval"]);
+    expect(await kvTrips(() => kv.leaseCount("rt:lease"))).toBe(1);
+    expect(seen).toEqual(["evalsha", "eval", "evalsha"]);
+  });
+});
+
+describe.skipIf(!REAL)("blocklist on Redis: one hash an operator can read", () => {
+  let testKv: TestKv;
+  beforeAll(async () => {
+    testKv = await openTestKv();
+  });
+  afterAll(async () => {
+    await testKv?.cleanup();
+  });
+
+  it("keeps entries as JSON under <prefix>blocklist, field = id, expiring with its longest entry", async () => {
+    const now = Date.now();
+    const a = blockEntry({ id: "a", createdAtMs: now, expiresAtMs: now + 60_000 });
+    const b = blockEntry({ id: "b", target: "203.0.113.0/24", createdAtMs: now, expiresAtMs: now + 3_600_000 });
+    await testKv.kv.blocklistAdd(b);
+    await testKv.kv.blocklistAdd(a);
+    const redis = new IORedis(process.env.TEST_REDIS_URL ?? "", { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+      const raw = await redis.hgetall(`${testKv.prefix}blocklist`);
+      expect(Object.keys(raw).sort()).toEqual(["a", "b"]);
+      expect(JSON.parse(raw.a ?? "")).toEqual(a);
+      expect(JSON.parse(raw.b ?? "")).toEqual(b);
+      const pttl = await redis.pttl(`${testKv.prefix}blocklist`);
+      expect(pttl).toBeGreaterThan(3_600_000 - 5_000);
+      expect(pttl).toBeLessThanOrEqual(3_600_000);
+      // A hand-edited, unreadable entry is dropped, not fatal.
+      await redis.hset(`${testKv.prefix}blocklist`, "junk", "{not json");
+      expect(byId(await testKv.kv.blocklistList(now))).toEqual([a, b]);
+      expect(await redis.hexists(`${testKv.prefix}blocklist`, "junk")).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

@@ -1,4 +1,29 @@
-import type { BreakerSnapshot, CounterResult, GenAdmitResult, GenSettleResult, KvStore, LeaseResult } from "./types";
+import { countKvRoundTrip } from "@/lib/observability/request-stats";
+import type {
+  BlockEntry,
+  BreakerSnapshot,
+  CounterResult,
+  GenAdmitResult,
+  GenSettleResult,
+  KvStore,
+  LeaseHolder,
+  LeaseResult,
+} from "./types";
+
+/**
+ * Default bound on stored keys (cache entries, counters: most are per client). At a few hundred
+ * bytes each, 50,000 keys stay within ~25 MiB; the oldest-written are evicted first.
+ */
+export const MEMORY_STORE_MAX_ENTRIES = 50_000;
+/** Bound on lease sets (the in-flight set, plus any per-request lock a caller keeps as a lease). */
+export const MEMORY_STORE_MAX_LEASE_KEYS = 10_000;
+/** Bound on blocklist entries (operator-made, each with a TTL; expired ones go first). */
+export const MEMORY_STORE_MAX_BLOCK_ENTRIES = 10_000;
+
+interface Lease {
+  sinceMs: number;
+  expiresAtMs: number;
+}
 
 interface Entry {
   value: string;
@@ -8,22 +33,49 @@ interface Entry {
 
 export interface MemoryStoreOptions {
   prefix?: string;
-  /** Bound on stored keys: the oldest are evicted first, so a long-running dev server cannot grow without end. */
+  /** Bound on stored keys (default MEMORY_STORE_MAX_ENTRIES): the oldest-written are evicted first. */
   maxEntries?: number;
   now?: () => number;
+}
+
+/** What a memory store holds, for tests of its bounds. */
+export interface MemoryStoreSizes {
+  entries: number;
+  leaseKeys: number;
+  blockEntries: number;
+}
+
+export type MemoryStore = KvStore & { sizes(): MemoryStoreSizes };
+
+/** Wraps every operation so it counts as one round trip (an equivalent: nothing leaves the process). */
+function countEach<T extends object>(ops: T): T {
+  const counted: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(ops)) {
+    counted[name] =
+      typeof value === "function"
+        ? (...args: unknown[]): unknown => {
+            countKvRoundTrip();
+            return (value as (...a: unknown[]) => unknown)(...args);
+          }
+        : value;
+  }
+  return counted as T;
 }
 
 /**
  * The in-process store: the embedded default and the fallback while Redis is unreachable.
  * Same semantics as the Redis scripts; JavaScript's single thread makes each operation atomic.
+ * Every operation counts as one kv round trip of the current request, as its Redis twin does,
+ * so embedded mode reports the same figures. Everything it holds is bounded (see the constants).
  */
-export function createMemoryStore(options: MemoryStoreOptions = {}): KvStore {
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const prefix = options.prefix ?? "";
-  const maxEntries = options.maxEntries ?? 50_000;
+  const maxEntries = options.maxEntries ?? MEMORY_STORE_MAX_ENTRIES;
   const now = options.now ?? Date.now;
   const entries = new Map<string, Entry>();
-  const leases = new Map<string, Map<string, number>>();
+  const leases = new Map<string, Map<string, Lease>>();
   const breakers = new Map<string, BreakerSnapshot>();
+  const blocklist = new Map<string, BlockEntry>();
 
   function read(key: string): Entry | undefined {
     const entry = entries.get(prefix + key);
@@ -49,15 +101,35 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): KvStore {
     return entry.expiresAt === undefined ? -1 : Math.max(0, entry.expiresAt - now());
   }
 
-  function liveLeases(key: string): Map<string, number> {
-    const holders = leases.get(prefix + key) ?? new Map<string, number>();
+  function liveLeases(key: string): Map<string, Lease> {
+    const holders = leases.get(prefix + key) ?? new Map<string, Lease>();
     const t = now();
-    for (const [holder, expiresAt] of holders) if (expiresAt <= t) holders.delete(holder);
+    for (const [holder, lease] of holders) if (lease.expiresAtMs <= t) holders.delete(holder);
     if (holders.size === 0) leases.delete(prefix + key);
     return holders;
   }
 
-  return {
+  /** Gives `holder` a lease (keeping its since on a renewal) and keeps the lease sets bounded. */
+  function takeLease(key: string, holders: Map<string, Lease>, holder: string, leaseMs: number): void {
+    const t = now();
+    holders.set(holder, { sinceMs: holders.get(holder)?.sinceMs ?? t, expiresAtMs: t + leaseMs });
+    if (!leases.has(prefix + key) && leases.size >= MEMORY_STORE_MAX_LEASE_KEYS) {
+      for (const [name, set] of leases) {
+        for (const [h, lease] of set) if (lease.expiresAtMs <= t) set.delete(h);
+        if (set.size === 0) leases.delete(name);
+      }
+      const oldest = leases.keys().next().value;
+      if (leases.size >= MEMORY_STORE_MAX_LEASE_KEYS && oldest !== undefined) leases.delete(oldest);
+    }
+    leases.set(prefix + key, holders);
+  }
+
+  function releaseLease(key: string, holder: string): void {
+    liveLeases(key).delete(holder);
+    if (leases.get(prefix + key)?.size === 0) leases.delete(prefix + key);
+  }
+
+  const ops: KvStore = {
     kind: "memory",
     async cacheGet(key) {
       return read(key)?.value ?? null;
@@ -76,33 +148,27 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): KvStore {
       write(key, next);
       return { allowed: true, count: current + 1, ttlMs: ttlOf(next) };
     },
-    async decrementFloorZero(key) {
-      const entry = read(key);
-      const current = Number(entry?.value ?? 0);
-      if (!entry || current <= 0) return 0;
-      write(key, { value: String(current - 1), expiresAt: entry.expiresAt });
-      return current - 1;
-    },
     async counterGet(key) {
       return Number(read(key)?.value ?? 0);
     },
     async leaseAcquire(key, holder, capacity, leaseMs): Promise<LeaseResult> {
       const holders = liveLeases(key);
       if (!holders.has(holder) && holders.size >= capacity) return { acquired: false, holders: holders.size };
-      holders.set(holder, now() + leaseMs);
-      leases.set(prefix + key, holders);
+      takeLease(key, holders, holder, leaseMs);
       return { acquired: true, holders: holders.size };
     },
     async leaseRelease(key, holder) {
-      liveLeases(key).delete(holder);
-      if (leases.get(prefix + key)?.size === 0) leases.delete(prefix + key);
+      releaseLease(key, holder);
     },
     async leaseCount(key) {
       return liveLeases(key).size;
     },
+    async leaseList(key): Promise<LeaseHolder[]> {
+      return [...liveLeases(key)]
+        .map(([holder, lease]) => ({ holder, ...lease }))
+        .sort((a, b) => a.expiresAtMs - b.expiresAtMs);
+    },
     async genAdmit(input): Promise<GenAdmitResult> {
-      const blocked = read(input.blockKey);
-      if (blocked) return { outcome: "blocked", ttlMs: ttlOf(blocked) };
       if (input.checkCache) {
         const hit = read(input.cacheKey);
         if (hit) {
@@ -137,15 +203,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): KvStore {
       const holders = liveLeases(input.lease.key);
       let leaseAcquired = false;
       if (holders.size < input.lease.capacity) {
-        holders.set(input.lease.holder, now() + input.lease.leaseMs);
-        leases.set(prefix + input.lease.key, holders);
+        takeLease(input.lease.key, holders, input.lease.holder, input.lease.leaseMs);
         leaseAcquired = true;
       }
       return { outcome: "ok", quotaCount, quotaTtlMs, leaseAcquired, holders: holders.size, probe };
     },
     async genSettle(input): Promise<GenSettleResult> {
       if (input.cache) write(input.cache.key, { value: input.cache.value, expiresAt: now() + input.cache.ttlSeconds * 1000 });
-      liveLeases(input.lease.key).delete(input.lease.holder);
+      releaseLease(input.lease.key, input.lease.holder);
       if (input.refundQuotaKey !== undefined) {
         const entry = read(input.refundQuotaKey);
         const current = Number(entry?.value ?? 0);
@@ -177,6 +242,29 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): KvStore {
     async breakerWrite(key, state) {
       breakers.set(prefix + key, { state, failures: 0, openedAtMs: state === "open" ? now() : 0 });
     },
+    async blocklistAdd(entry) {
+      blocklist.delete(entry.id);
+      blocklist.set(entry.id, { ...entry });
+      if (blocklist.size > MEMORY_STORE_MAX_BLOCK_ENTRIES) {
+        const t = now();
+        for (const [id, e] of blocklist) if (e.expiresAtMs <= t) blocklist.delete(id);
+        for (const id of blocklist.keys()) {
+          if (blocklist.size <= MEMORY_STORE_MAX_BLOCK_ENTRIES) break;
+          blocklist.delete(id);
+        }
+      }
+    },
+    async blocklistRemove(id) {
+      return blocklist.delete(id);
+    },
+    async blocklistList(nowMs) {
+      for (const [id, e] of blocklist) if (e.expiresAtMs <= nowMs) blocklist.delete(id);
+      return [...blocklist.values()].map((e) => ({ ...e }));
+    },
     async ping() {},
+  };
+  return {
+    ...countEach(ops),
+    sizes: () => ({ entries: entries.size, leaseKeys: leases.size, blockEntries: blocklist.size }),
   };
 }

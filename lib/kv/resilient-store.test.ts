@@ -2,7 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { openTestKv, type TestKv } from "@/lib/testing/stores-kv";
+import { openTestKv, type TestKv } from "@/e2e/support/harness/stores-kv";
+import { runWithRequestStats } from "@/lib/observability/request-stats";
 import { createMemoryStore } from "./memory-store";
 import { createResilientStore, type KvLog } from "./resilient-store";
 import type { KvStore } from "./types";
@@ -64,6 +65,28 @@ describe("resilient store with a fake primary", () => {
     expect(kv.kind).toBe("upstash");
     expect(kv.status()).toEqual({ mode: "primary" });
     await expect(kv.ping()).resolves.toBeUndefined();
+  });
+
+  it("adds no round trip of its own: one operation on a healthy primary counts once", async () => {
+    const run = runWithRequestStats(async () => {
+      await kv.cacheSet("k", "v", 60);
+      await kv.cacheGet("k");
+      await kv.leaseList("l");
+    });
+    await run.result;
+    expect(run.stats.kvRoundTrips).toBe(3);
+  });
+
+  it("serves the blocklist from the fallback while the primary is down", async () => {
+    const entry = { id: "b1", target: "203.0.113.7", reason: "r", createdBy: null, createdAtMs: t, expiresAtMs: t + 60_000 };
+    await kv.blocklistAdd(entry);
+    expect(await kv.blocklistList(t)).toEqual([entry]);
+    await goDown();
+    expect(await kv.blocklistList(t)).toEqual([]);
+    await kv.blocklistAdd({ ...entry, id: "b2" });
+    expect(await kv.blocklistList(t)).toEqual([{ ...entry, id: "b2" }]);
+    expect(await fallback.blocklistList(t)).toEqual([{ ...entry, id: "b2" }]);
+    expect(await kv.blocklistRemove("b2")).toBe(true);
   });
 
   it("answers a failing operation from the fallback and stays there for retryAfterMs, logging once", async () => {
@@ -175,6 +198,18 @@ describe("resilient store over an Upstash store that hangs", () => {
     expect(Date.now() - started).toBeLessThan(2000);
     expect(kv.status().mode).toBe("fallback");
     expect(kv.status().lastError).toMatch(/timeout/i);
+  });
+
+  it("counts what each store sent and nothing of its own: the timed-out request and the fallback's answer", async () => {
+    const upstash = createUpstashStore({ url, token: "t", timeoutMs: 100 });
+    const kv = createResilientStore({ primary: upstash, fallback: createMemoryStore(), retryAfterMs: 60_000, log: fakeLog() });
+    const failing = runWithRequestStats(() => kv.cacheGet("k"));
+    await failing.result;
+    expect(failing.stats.kvRoundTrips).toBe(2);
+    // On the fallback now: one operation, one count.
+    const onFallback = runWithRequestStats(() => kv.cacheGet("k"));
+    await onFallback.result;
+    expect(onFallback.stats.kvRoundTrips).toBe(1);
   });
 });
 

@@ -1,4 +1,5 @@
 import { logFor } from "@/lib/observability/logger";
+import { describeError } from "@/lib/util/describe-error";
 import type { KvStore } from "./types";
 
 export interface KvStatus {
@@ -27,21 +28,6 @@ export interface ResilientStoreOptions {
 
 export type ResilientStore = KvStore & { status(): KvStatus };
 
-const MAX_ERROR_LENGTH = 200;
-
-/**
- * A short, safe description of a failure. @upstash/redis appends ", command was: [...]" with
- * every argument (cached values included) to its error messages; that must not reach logs or
- * the status a health endpoint may show. A fetch failure's cause (ECONNREFUSED ...) is kept.
- */
-function describeError(error: unknown): string {
-  let message = error instanceof Error ? error.message : String(error);
-  const cause: unknown = error instanceof Error ? error.cause : undefined;
-  if (cause instanceof Error && cause.message) message += `: ${cause.message}`;
-  message = message.replace(/, command was: [\s\S]*$/, "");
-  return message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH)}…` : message;
-}
-
 /**
  * Serves every operation from `primary` while it answers, and from `fallback` (the in-memory
  * store) for `retryAfterMs` after it throws: a timeout, a network error, a 5xx or any other
@@ -57,6 +43,10 @@ function describeError(error: unknown): string {
  *   lease taken on one store and released on the other lingers until it expires.
  * - A timed-out operation may still have been applied by the primary before it is repeated on
  *   the fallback.
+ * - Blocklist changes made on the fallback stay on this instance and are not written to Redis.
+ *
+ * Round trips: this wrapper counts nothing itself; the store that answers counts its own (a
+ * failed primary attempt and the fallback's answer are two).
  */
 export function createResilientStore(options: ResilientStoreOptions): ResilientStore {
   const { primary, fallback, retryAfterMs } = options;
@@ -109,15 +99,18 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
     cacheSet: (key, value, ttlSeconds) => run((s) => s.cacheSet(key, value, ttlSeconds)),
     cacheDelete: (key) => run((s) => s.cacheDelete(key)),
     incrementWithinLimit: (key, limit, expireAtMs) => run((s) => s.incrementWithinLimit(key, limit, expireAtMs)),
-    decrementFloorZero: (key) => run((s) => s.decrementFloorZero(key)),
     counterGet: (key) => run((s) => s.counterGet(key)),
     leaseAcquire: (key, holder, capacity, leaseMs) => run((s) => s.leaseAcquire(key, holder, capacity, leaseMs)),
     leaseRelease: (key, holder) => run((s) => s.leaseRelease(key, holder)),
     leaseCount: (key) => run((s) => s.leaseCount(key)),
+    leaseList: (key) => run((s) => s.leaseList(key)),
     genAdmit: (input) => run((s) => s.genAdmit(input)),
     genSettle: (input) => run((s) => s.genSettle(input)),
     breakerRead: (key) => run((s) => s.breakerRead(key)),
     breakerWrite: (key, state) => run((s) => s.breakerWrite(key, state)),
+    blocklistAdd: (entry) => run((s) => s.blocklistAdd(entry)),
+    blocklistRemove: (id) => run((s) => s.blocklistRemove(id)),
+    blocklistList: (nowMs) => run((s) => s.blocklistList(nowMs)),
     /** Always the primary, and it throws when that is down: readiness must see the real state. */
     ping: () => primary.ping(),
     status: () => (mode === "primary" ? { mode } : { mode, since, lastError }),

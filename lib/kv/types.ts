@@ -2,6 +2,9 @@
  * The Redis store port: domain operations, not raw commands. Each operation is one round trip
  * on Redis (a Lua script or a single command) and has the same semantics in memory.
  * Keys are given without the deployment prefix; implementations add it.
+ *
+ * Every implementation counts its own round trips into the request's stats
+ * (lib/observability/request-stats): Redis each HTTP request it sends, memory each operation.
  */
 
 export interface CounterResult {
@@ -19,12 +22,36 @@ export interface LeaseResult {
   holders: number;
 }
 
+/** One live lease (the console's in-flight list). */
+export interface LeaseHolder {
+  holder: string;
+  /** When this holder first took the lease (renewals keep it), epoch ms. */
+  sinceMs: number;
+  expiresAtMs: number;
+}
+
+/** One IP blocklist entry, kept in the `blocklist` hash (field = id, value = this as JSON). */
+export interface BlockEntry {
+  /** Opaque and unique; the caller makes it (e.g. randomUUID). */
+  id: string;
+  /** A normalised IP ("203.0.113.7", "2001:db8::1") or CIDR ("203.0.113.0/24"). */
+  target: string;
+  /** At most 500 characters. */
+  reason: string;
+  createdBy: string | null;
+  createdAtMs: number;
+  /** Every entry has a TTL. */
+  expiresAtMs: number;
+}
+
+/** The hash holding the blocklist (with the deployment prefix: `HGETALL <prefix>blocklist`). */
+export const BLOCKLIST_KEY = "blocklist";
+
 /** Keys and limits for one generation's admission; see GEN_ADMIT in scripts.ts for the order. */
 export interface GenAdmitInput {
   cacheKey: string;
   /** false for `regenerate`: skip the cache read. */
   checkCache: boolean;
-  blockKey: string;
   breakerKey: string;
   probeKey: string;
   /** A Redis-kept quota (guests); omit when the quota lives in Postgres (users). */
@@ -37,7 +64,6 @@ export interface GenAdmitInput {
 }
 
 export type GenAdmitResult =
-  | { outcome: "blocked"; ttlMs: number }
   /** A cache hit; the quota is read, not spent (0 when no quota was given). */
   | { outcome: "hit"; value: string; quotaCount: number; quotaTtlMs: number }
   | { outcome: "open"; retryAfterMs: number }
@@ -84,8 +110,6 @@ export interface KvStore {
    * concurrency. The first increment sets the key to expire at `expireAtMs` (epoch ms).
    */
   incrementWithinLimit(key: string, limit: number, expireAtMs: number): Promise<CounterResult>;
-  /** Takes one back (a refund), never below zero; the expiry is kept. Returns the new value. */
-  decrementFloorZero(key: string): Promise<number>;
   /** Reads a counter without changing it. */
   counterGet(key: string): Promise<number>;
   /**
@@ -96,12 +120,20 @@ export interface KvStore {
   leaseRelease(key: string, holder: string): Promise<void>;
   /** Live leases right now. */
   leaseCount(key: string): Promise<number>;
-  /** Generation admission in one round trip (blocklist, cache, breaker, quota, lease). */
+  /** Live leases right now, soonest to expire first (expired ones are dropped). */
+  leaseList(key: string): Promise<LeaseHolder[]>;
+  /** Generation admission in one round trip (cache, breaker, quota, lease). */
   genAdmit(input: GenAdmitInput): Promise<GenAdmitResult>;
   /** Generation settlement in one round trip (cache write, lease release, refund, breaker). */
   genSettle(input: GenSettleInput): Promise<GenSettleResult>;
   breakerRead(key: string): Promise<BreakerSnapshot>;
   /** Writes the breaker state directly (operator reset / force-open). */
   breakerWrite(key: string, state: BreakerState): Promise<void>;
+  /** Adds (or replaces, by id) a blocklist entry. */
+  blocklistAdd(entry: BlockEntry): Promise<void>;
+  /** Removes an entry; true when it existed. */
+  blocklistRemove(id: string): Promise<boolean>;
+  /** Entries unexpired at `nowMs`, in no particular order; expired ones are deleted on the way. */
+  blocklistList(nowMs: number): Promise<BlockEntry[]>;
   ping(): Promise<void>;
 }

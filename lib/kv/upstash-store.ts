@@ -1,15 +1,27 @@
-import { Redis } from "@upstash/redis";
-import { countKvRoundTrip } from "@/lib/observability/request-stats";
+import { parseBlockEntry } from "./block-entry";
 import {
+  BLOCKLIST_ADD,
+  BLOCKLIST_LIST,
   BREAKER_READ,
-  DECREMENT_FLOOR_ZERO,
   GEN_ADMIT,
   GEN_SETTLE,
   INCREMENT_WITHIN_LIMIT,
   LEASE_ACQUIRE,
   LEASE_COUNT,
+  LEASE_LIST,
+  LEASE_RELEASE,
 } from "./scripts";
-import type { BreakerState, CounterResult, GenAdmitResult, GenSettleResult, KvStore, LeaseResult } from "./types";
+import {
+  BLOCKLIST_KEY,
+  type BlockEntry,
+  type BreakerState,
+  type CounterResult,
+  type GenAdmitResult,
+  type GenSettleResult,
+  type KvStore,
+  type LeaseResult,
+} from "./types";
+import { createUpstashClient } from "./upstash-client";
 
 export interface UpstashStoreOptions {
   url: string;
@@ -19,8 +31,6 @@ export interface UpstashStoreOptions {
   /** Bound on each HTTP request, response body included. */
   timeoutMs: number;
 }
-
-export type UpstashStore = KvStore & { readonly redis: Redis };
 
 /** A reply field as a number; Upstash sends integers as JSON numbers, but a string is accepted too. */
 function toNumber(value: unknown, what: string): number {
@@ -40,6 +50,9 @@ function toNumbers(reply: unknown, length: number, what: string): number[] {
 /** PTTL to the port's convention: -1 no expiry, 0 absent (PTTL says -2). */
 const ttlFromPttl = (pttl: number): number => (pttl === -2 ? 0 : pttl);
 
+/** The hash beside a lease set that remembers when each holder first took its lease. */
+const sinceKey = (leaseKey: string): string => `${leaseKey}:since`;
+
 /**
  * The store port on Upstash Redis over its REST API. Every operation is one HTTP request: a
  * single command or one Lua script from ./scripts.
@@ -49,38 +62,27 @@ const ttlFromPttl = (pttl: number): number => (pttl === -2 ? 0 : pttl);
  * the first call of each script against a Redis that has not seen it yet (a fresh database,
  * after a restart, failover or SCRIPT FLUSH) costs two round trips, each with its own timeout;
  * every later call costs one. EVALSHA never runs a partial script, so the retry cannot count twice.
+ * Both requests are counted as round trips of the current request (see createUpstashClient).
  */
-export function createUpstashStore({ url, token, prefix = "", timeoutMs }: UpstashStoreOptions): UpstashStore {
-  const redis = new Redis({
-    url,
-    token,
-    // Values are opaque strings: a cached "123" or '{"a":1}' must come back as that string.
-    automaticDeserialization: false,
-    // One request per operation: batching would tie unrelated callers' latency and failures together.
-    enableAutoPipelining: false,
-    // Fail fast; the resilient store falls back to memory instead. (`retry: false` would still
-    // try twice in 1.39: it means "one attempt" on top of the first.)
-    retry: { retries: 0 },
-    // The function form gives every request a fresh timer, and an aborted request rejects. A
-    // plain AbortSignal would be shared by all requests, and 1.39 turns its abort into a
-    // successful reply whose result is the string "Aborted".
-    signal: () => AbortSignal.timeout(timeoutMs),
-    enableTelemetry: false,
-  });
+export function createUpstashStore({ url, token, prefix = "", timeoutMs }: UpstashStoreOptions): KvStore {
+  // Values are opaque strings: a cached "123" or '{"a":1}' must come back as that string.
+  const redis = createUpstashClient({ url, token, timeoutMs, automaticDeserialization: false });
 
   const incrementScript = redis.createScript<unknown>(INCREMENT_WITHIN_LIMIT);
-  const decrementScript = redis.createScript<unknown>(DECREMENT_FLOOR_ZERO);
   const leaseAcquireScript = redis.createScript<unknown>(LEASE_ACQUIRE);
+  const leaseReleaseScript = redis.createScript<unknown>(LEASE_RELEASE);
   const leaseCountScript = redis.createScript<unknown>(LEASE_COUNT);
+  const leaseListScript = redis.createScript<unknown>(LEASE_LIST);
+  const blocklistAddScript = redis.createScript<unknown>(BLOCKLIST_ADD);
+  const blocklistListScript = redis.createScript<unknown>(BLOCKLIST_LIST);
   const genAdmitScript = redis.createScript<unknown>(GEN_ADMIT);
   const genSettleScript = redis.createScript<unknown>(GEN_SETTLE);
   const breakerReadScript = redis.createScript<unknown>(BREAKER_READ);
 
   const k = (key: string): string => prefix + key;
 
-  const store: UpstashStore = {
+  return {
     kind: "upstash",
-    redis,
     async cacheGet(key) {
       return redis.get<string>(k(key));
     },
@@ -95,27 +97,46 @@ export function createUpstashStore({ url, token, prefix = "", timeoutMs }: Upsta
       const [allowed, count, pttl] = toNumbers(reply, 3, "incrementWithinLimit") as [number, number, number];
       return { allowed: allowed === 1, count, ttlMs: ttlFromPttl(pttl) };
     },
-    async decrementFloorZero(key) {
-      return toNumber(await decrementScript.exec([k(key)], []), "decrementFloorZero");
-    },
     async counterGet(key) {
       const value = await redis.get<string>(k(key));
       return value === null ? 0 : toNumber(value, "counterGet");
     },
     async leaseAcquire(key, holder, capacity, leaseMs): Promise<LeaseResult> {
-      const reply = await leaseAcquireScript.exec([k(key)], [holder, String(capacity), String(leaseMs)]);
+      const reply = await leaseAcquireScript.exec([k(key), k(sinceKey(key))], [holder, String(capacity), String(leaseMs)]);
       const [acquired, holders] = toNumbers(reply, 2, "leaseAcquire") as [number, number];
       return { acquired: acquired === 1, holders };
     },
     async leaseRelease(key, holder) {
-      await redis.zrem(k(key), holder);
+      await leaseReleaseScript.exec([k(key), k(sinceKey(key))], [holder]);
     },
     async leaseCount(key) {
-      return toNumber(await leaseCountScript.exec([k(key)], []), "leaseCount");
+      return toNumber(await leaseCountScript.exec([k(key), k(sinceKey(key))], []), "leaseCount");
+    },
+    async leaseList(key) {
+      const reply = await leaseListScript.exec([k(key), k(sinceKey(key))], []);
+      if (!Array.isArray(reply) || reply.length % 3 !== 0) {
+        throw new Error(`Unexpected Redis reply for leaseList: ${JSON.stringify(reply)}`);
+      }
+      const holders = [];
+      for (let i = 0; i < reply.length; i += 3) {
+        holders.push({
+          holder: String(reply[i]),
+          sinceMs: toNumber(reply[i + 1], "leaseList"),
+          expiresAtMs: toNumber(reply[i + 2], "leaseList"),
+        });
+      }
+      return holders;
     },
     async genAdmit(input): Promise<GenAdmitResult> {
       const reply = await genAdmitScript.exec(
-        [input.cacheKey, input.blockKey, input.breakerKey, input.probeKey, input.quota?.key ?? input.cacheKey + ":noquota", input.lease.key].map(k),
+        [
+          input.cacheKey,
+          input.breakerKey,
+          input.probeKey,
+          input.quota?.key ?? input.cacheKey + ":noquota",
+          input.lease.key,
+          sinceKey(input.lease.key),
+        ].map(k),
         [
           input.checkCache ? "1" : "0",
           String(input.quota?.limit ?? -1),
@@ -133,8 +154,6 @@ export function createUpstashStore({ url, token, prefix = "", timeoutMs }: Upsta
       }
       const [outcome, ...rest] = reply as [string, ...unknown[]];
       switch (outcome) {
-        case "blocked":
-          return { outcome, ttlMs: ttlFromPttl(toNumber(rest[0], "genAdmit")) };
         case "hit":
           return {
             outcome,
@@ -159,6 +178,7 @@ export function createUpstashStore({ url, token, prefix = "", timeoutMs }: Upsta
         [
           input.cache?.key ?? input.lease.key + ":nocache",
           input.lease.key,
+          sinceKey(input.lease.key),
           input.refundQuotaKey ?? input.lease.key + ":norefund",
           input.breaker.key,
           input.breaker.probeKey,
@@ -191,19 +211,19 @@ export function createUpstashStore({ url, token, prefix = "", timeoutMs }: Upsta
     async breakerWrite(key, state) {
       await redis.hset(k(key), { state, failures: 0, opened_at: state === "open" ? Date.now() : 0 });
     },
+    async blocklistAdd(entry: BlockEntry) {
+      await blocklistAddScript.exec([k(BLOCKLIST_KEY)], [entry.id, JSON.stringify(entry), String(entry.expiresAtMs)]);
+    },
+    async blocklistRemove(id) {
+      return (await redis.hdel(k(BLOCKLIST_KEY), id)) === 1;
+    },
+    async blocklistList(nowMs) {
+      const reply = await blocklistListScript.exec([k(BLOCKLIST_KEY)], [String(nowMs)]);
+      if (!Array.isArray(reply)) throw new Error(`Unexpected Redis reply for blocklistList: ${JSON.stringify(reply)}`);
+      return reply.flatMap((raw) => parseBlockEntry(raw) ?? []);
+    },
     async ping() {
       await redis.ping();
     },
   };
-
-  // Every operation above is one HTTP request: count it for the request's debug line.
-  for (const [name, value] of Object.entries(store)) {
-    if (typeof value !== "function") continue;
-    const op = value as (...args: unknown[]) => Promise<unknown>;
-    (store as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
-      countKvRoundTrip();
-      return op(...args);
-    };
-  }
-  return store;
 }

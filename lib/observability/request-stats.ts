@@ -1,6 +1,12 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 
-/** Per-request counters (round trips to Redis and Postgres), read by the debug log and the benchmark. */
+/**
+ * Per-request counters (round trips to Redis and Postgres), read by the debug header/log and the
+ * benchmark. The stores count themselves where the round trip happens (lib/db's clients: every
+ * statement, a transaction's BEGIN and COMMIT too; lib/kv's stores and the rate limiter's Redis
+ * client: every HTTP request, every memory-store operation as its equivalent), so nothing else
+ * should call the count functions.
+ */
 export interface RequestStats {
   kvRoundTrips: number;
   dbRoundTrips: number;
@@ -21,4 +27,9 @@ export function countKvRoundTrip(n = 1): void {
 export function countDbRoundTrip(n = 1): void {
   const stats = storage.getStore();
   if (stats) stats.dbRoundTrips += n;
+}
+
+/** Runs `work` outside any request, so background work (timers started from a request) is not counted against it. */
+export function outsideRequest<T>(work: () => T): T {
+  return storage.exit(work);
 }

@@ -3,7 +3,6 @@ import type { Viewer } from "@/lib/auth/viewer";
 import { getDb } from "@/lib/db";
 import { getEnv, type Env } from "@/lib/env";
 import { getKv } from "@/lib/kv";
-import { countDbRoundTrip } from "@/lib/observability/request-stats";
 import { nextUtcMidnightMs, utcDay } from "./day";
 import { readUserUsage } from "./user-quota";
 
@@ -34,8 +33,8 @@ export function dailyLimit(plan: QuotaPlan, env: Env = getEnv()): number {
 }
 
 /**
- * Guests are counted per trusted client IP per UTC day. Without a trusted IP source
- * (TRUST_PROXY_HEADER=none) every guest shares one bucket: the safe failure, not an open door.
+ * Guests are counted per trusted client IP per UTC day. Without a known address (the
+ * peer-address layer is missing) every guest shares one bucket: the safe failure, not an open door.
  */
 export function guestQuotaKey(ip: string | null, day: string): string {
   return `quota:guest:${ip ?? "unknown"}:${day}`;
@@ -61,7 +60,6 @@ export async function readQuota(viewer: Viewer, ip: string | null, nowMs = Date.
     const used = await getKv().counterGet(guestQuotaKey(ip, day));
     return quotaView(plan, limit, used, 0, nowMs);
   }
-  countDbRoundTrip();
   const usage = await readUserUsage(await getDb(), viewer.id, day);
   return quotaView(plan, limit, usage.used, usage.credits, nowMs);
 }

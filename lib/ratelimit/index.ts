@@ -1,12 +1,11 @@
 import "server-only";
 import { Ratelimit } from "@upstash/ratelimit";
-import { Redis } from "@upstash/redis";
 import { getEnv } from "@/lib/env";
-import { AppError } from "@/lib/http/errors";
-import { createMemoryStore } from "@/lib/kv/memory-store";
-import type { KvStore } from "@/lib/kv/types";
+import { AppError } from "@/lib/errors";
+import { createMemoryStore, type MemoryStore, type MemoryStoreSizes } from "@/lib/kv/memory-store";
+import { createUpstashClient } from "@/lib/kv/upstash-client";
 import { logFor } from "@/lib/observability/logger";
-import { countKvRoundTrip } from "@/lib/observability/request-stats";
+import { LruMap } from "@/lib/util/lru-map";
 
 /**
  * Burst rate limits (`rate-limit:*` keys, one-minute windows), per IP for guests and per user
@@ -31,11 +30,33 @@ export interface LimitDecision {
 }
 
 const WINDOW_MS = 60_000;
+const LIMIT_NAMES: readonly LimitName[] = ["generate", "api", "signin"];
+
+/**
+ * Bound on the in-memory limiter's counters (one key per client per limit per minute window).
+ * A key is ~150 bytes, so this stays under ~30 MiB whatever the number of clients; past it the
+ * oldest windows go first, and those are the ones that no longer matter.
+ */
+export const RATE_LIMIT_MEMORY_MAX_ENTRIES = 100_000;
+/**
+ * Bound on each limiter's @upstash/ratelimit ephemeral cache (identifier → blocked-until, kept
+ * for clients that hit their limit, so their next requests are refused without a round trip).
+ * The library's default is an unbounded Map whose entries are only removed when the same
+ * identifier comes back: one-shot clients that got limited would stay forever.
+ */
+export const RATE_LIMIT_EPHEMERAL_CACHE_MAX = 10_000;
+
+/** One per limiter (the cache is keyed by identifier alone), created once per process. */
+const ephemeralCaches: Record<LimitName, LruMap<string, number>> = {
+  generate: new LruMap(RATE_LIMIT_EPHEMERAL_CACHE_MAX),
+  api: new LruMap(RATE_LIMIT_EPHEMERAL_CACHE_MAX),
+  signin: new LruMap(RATE_LIMIT_EPHEMERAL_CACHE_MAX),
+};
 
 interface Limiters {
   limits: Record<LimitName, number>;
   upstash?: Record<LimitName, Ratelimit>;
-  memory: KvStore;
+  memory: MemoryStore;
 }
 
 const globalForLimits = globalThis as unknown as { __litstatusLimiters?: Limiters };
@@ -50,13 +71,11 @@ function limiters(): Limiters {
   };
   let upstash: Limiters["upstash"];
   if (env.UPSTASH_REDIS_REST_URL && env.UPSTASH_REDIS_REST_TOKEN) {
-    const redis = new Redis({
+    // Counted as kv round trips, and bounded per request like the store's (see createUpstashClient).
+    const redis = createUpstashClient({
       url: env.UPSTASH_REDIS_REST_URL,
       token: env.UPSTASH_REDIS_REST_TOKEN,
-      enableAutoPipelining: false,
-      retry: { retries: 0 },
-      signal: () => AbortSignal.timeout(env.REDIS_TIMEOUT_MS),
-      enableTelemetry: false,
+      timeoutMs: env.REDIS_TIMEOUT_MS,
     });
     const make = (name: LimitName) =>
       new Ratelimit({
@@ -64,17 +83,22 @@ function limiters(): Limiters {
         limiter: Ratelimit.slidingWindow(limits[name], "60 s"),
         prefix: `${env.REDIS_KEY_PREFIX}rate-limit:${name}`,
         timeout: env.RATE_LIMIT_TIMEOUT_MS,
+        ephemeralCache: ephemeralCaches[name],
         analytics: false,
         enableProtection: false,
       });
     upstash = { generate: make("generate"), api: make("api"), signin: make("signin") };
   }
-  globalForLimits.__litstatusLimiters = { limits, upstash, memory: createMemoryStore({ prefix: env.REDIS_KEY_PREFIX, maxEntries: 100_000 }) };
+  globalForLimits.__litstatusLimiters = {
+    limits,
+    upstash,
+    memory: createMemoryStore({ prefix: env.REDIS_KEY_PREFIX, maxEntries: RATE_LIMIT_MEMORY_MAX_ENTRIES }),
+  };
   return globalForLimits.__litstatusLimiters;
 }
 
 /** Fixed one-minute windows on the in-memory store: the embedded limiter and the fallback. */
-async function memoryLimit(store: KvStore, name: LimitName, id: string, limit: number, nowMs: number): Promise<LimitDecision> {
+async function memoryLimit(store: MemoryStore, name: LimitName, id: string, limit: number, nowMs: number): Promise<LimitDecision> {
   const windowStart = Math.floor(nowMs / WINDOW_MS) * WINDOW_MS;
   const resetAtMs = windowStart + WINDOW_MS;
   const result = await store.incrementWithinLimit(`rate-limit:${name}:${id}:${windowStart}`, limit, resetAtMs);
@@ -86,7 +110,6 @@ export async function checkRateLimit(name: LimitName, identifier: string, nowMs 
   const limit = limits[name];
   if (!upstash) return memoryLimit(memory, name, identifier, limit, nowMs);
   try {
-    countKvRoundTrip();
     const res = await upstash[name].limit(identifier);
     if (res.reason === "timeout") {
       logFor("ratelimit").warn({ limiter: name }, "rate limiter timed out; request allowed (fail-open policy)");
@@ -119,4 +142,11 @@ export async function enforceRateLimit(
     });
   }
   return decision;
+}
+
+/** What the limiters hold in this process, for tests of their bounds. */
+export function rateLimiterSizes(): { memory: MemoryStoreSizes; ephemeral: Record<LimitName, number> } {
+  const { memory } = limiters();
+  const ephemeral = Object.fromEntries(LIMIT_NAMES.map((name) => [name, ephemeralCaches[name].size])) as Record<LimitName, number>;
+  return { memory: memory.sizes(), ephemeral };
 }

@@ -2,16 +2,7 @@
  * Funnel events from the browser: fire-and-forget with sendBeacon (falls back to a keepalive
  * fetch), never awaited, never blocking the UI. `generate_success` is recorded by the server.
  */
-export type UiEvent =
-  | "page_view"
-  | "generate_click"
-  | "copy_caption"
-  | "copy_all"
-  | "feedback_up"
-  | "feedback_down"
-  | "wish_submit"
-  | "signup"
-  | "upgrade_click";
+import type { ClientEvent } from "@/lib/analytics/client-events";
 
 const SESSION_KEY = "litstatus.session";
 const LANDING_KEY = "litstatus.landing";
@@ -52,7 +43,7 @@ function landing(): Landing {
   }
 }
 
-export function track(event: UiEvent, meta?: Record<string, string | number | boolean>): void {
+export function track(event: ClientEvent, meta?: Record<string, string | number | boolean>): void {
   if (typeof window === "undefined") return;
   const lang = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
   const body = JSON.stringify({ event, sessionId: sessionId(), path: location.pathname, lang, ...landing(), meta });

@@ -5,29 +5,13 @@ import { SignOutButtons } from "@/components/account/sign-out-buttons";
 import { UsageChart } from "@/components/account/usage-chart";
 import { QuotaMeter } from "@/components/generator/quota-meter";
 import { getPathname, Link, redirect } from "@/i18n/navigation";
-import { readDailyUsage, readProfileExtras } from "@/lib/account/usage";
+import { readAccount } from "@/lib/account";
 import { getPageViewer } from "@/lib/auth/page-viewer";
-import type { Viewer } from "@/lib/auth/viewer";
-import { getDb } from "@/lib/db";
-import { readQuota, utcDay } from "@/lib/quota";
 
 export async function generateMetadata({ params }: { params: Promise<{ locale: string }> }): Promise<Metadata> {
   const { locale } = await params;
   const t = await getTranslations({ locale, namespace: "account" });
   return { title: t("metaTitle"), robots: { index: false } };
-}
-
-/** What GET /api/me shows, read directly: profile extras, today's quota, 14 UTC days of usage. */
-async function readAccount(viewer: Extract<Viewer, { kind: "user" }>) {
-  const nowMs = Date.now();
-  const db = await getDb();
-  const [extras, quota, usage] = await Promise.all([
-    readProfileExtras(db, viewer.id),
-    // Users are counted per account: the IP plays no part.
-    readQuota(viewer, null, nowMs),
-    readDailyUsage(db, viewer.id, utcDay(nowMs)),
-  ]);
-  return { extras, quota, usage };
 }
 
 export default async function AccountPage({ params }: { params: Promise<{ locale: string }> }) {
@@ -38,9 +22,10 @@ export default async function AccountPage({ params }: { params: Promise<{ locale
     redirect({ href: { pathname: "/signin", query: { next: getPathname({ href: "/account", locale }) } }, locale });
   if (viewer.kind !== "user") return toSignIn();
 
-  const [t, format, { extras, quota, usage }] = await Promise.all([getTranslations("account"), getFormatter(), readAccount(viewer)]);
+  const [t, format, account] = await Promise.all([getTranslations("account"), getFormatter(), readAccount(viewer)]);
   // The profile vanished between the session check and now: the account was just deleted.
-  if (!extras) return toSignIn();
+  if (!account) return toSignIn();
+  const { profile: extras, quota, usage } = account;
 
   return (
     <>

@@ -2,8 +2,7 @@ import type { Metadata } from "next";
 import { getTranslations, setRequestLocale } from "next-intl/server";
 import { GuestHistory, HistoryList } from "@/components/history/history-list";
 import { getPageViewer } from "@/lib/auth/page-viewer";
-import { getDb } from "@/lib/db";
-import { listGenerations, settleRecords } from "@/lib/generation/history";
+import { listGenerations } from "@/lib/generation/history";
 import { RECENT_LIMIT } from "@/lib/ui/recent";
 
 const PAGE_SIZE = 10;
@@ -30,8 +29,7 @@ export default async function HistoryPage({ params }: { params: Promise<{ locale
   }
 
   // The first page is rendered on the server (no loading flash); paging and filters fetch the API.
-  await settleRecords();
-  const first = await listGenerations(await getDb(), viewer.id, { limit: PAGE_SIZE, offset: 0 });
+  const first = await listGenerations(viewer.id, { limit: PAGE_SIZE, offset: 0 });
   return (
     <>
       <h1>{t("title")}</h1>

@@ -1,7 +1,6 @@
 import { getRecordWriter } from "@/lib/events";
 import { readBodyText } from "@/lib/http/body";
-import { route } from "@/lib/http/route";
-import { viewerWithinLimit } from "@/lib/http/viewer-request";
+import { methods, route, type BodyParser } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
@@ -26,22 +25,37 @@ function summarize(body: unknown): Record<string, string> {
   };
 }
 
-/** POST /api/csp-report — browsers report CSP violations here; each becomes a security event. */
-export const POST = route("csp_report", async (ctx) => {
-  await viewerWithinLimit(ctx, "api", { guestOnBadToken: true });
-  let body: unknown = null;
+/** Any media type (browsers send application/csp-report or application/reports+json); unreadable is null. */
+const reportBody: BodyParser<unknown> = async (req) => {
+  const text = await readBodyText(req, MAX_REPORT_BYTES);
   try {
-    body = JSON.parse(await readBodyText(ctx.req, MAX_REPORT_BYTES));
+    return JSON.parse(text) as unknown;
   } catch {
     // An unreadable report is still worth a line: record what we can.
+    return null;
   }
-  getRecordWriter().securityEvent({
-    eventType: "csp_violation",
-    severity: "warn",
-    ip: ctx.ip,
-    path: "/api/csp-report",
-    userAgent: ctx.req.headers.get("user-agent"),
-    meta: summarize(body),
-  });
-  return new Response(null, { status: 204 });
+};
+
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({
+  /**
+   * POST /api/csp-report — browsers report CSP violations here; each becomes a security event.
+   * Reports come without the page's cookies' guarantees or an Origin we can rely on, so no
+   * same-origin check; a stale session counts as a guest.
+   */
+  POST: route(
+    "csp_report",
+    { auth: "guest", invalidSession: "guest", sameOrigin: false, limit: "api", body: reportBody },
+    async ({ req, ip, viewer, body }) => {
+      getRecordWriter().securityEvent({
+        eventType: "csp_violation",
+        severity: "warn",
+        ip,
+        userId: viewer.kind === "user" ? viewer.id : null,
+        path: "/api/csp-report",
+        userAgent: req.headers.get("user-agent"),
+        meta: summarize(body),
+      });
+      return new Response(null, { status: 204 });
+    },
+  ),
 });

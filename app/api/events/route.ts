@@ -1,24 +1,10 @@
 import { z } from "zod";
+import { CLIENT_EVENTS } from "@/lib/analytics/client-events";
 import { getRecordWriter } from "@/lib/events";
 import { parseJsonText, readBodyText } from "@/lib/http/body";
-import { assertSameOrigin } from "@/lib/http/origin";
-import { AppError, json, route } from "@/lib/http/route";
-import { viewerWithinLimit } from "@/lib/http/viewer-request";
+import { AppError, json, methods, route, type BodyParser } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
-
-/** Events browsers may report. `generate_success` is recorded by the server alone. */
-const CLIENT_EVENTS = [
-  "page_view",
-  "generate_click",
-  "copy_caption",
-  "copy_all",
-  "feedback_up",
-  "feedback_down",
-  "wish_submit",
-  "signup",
-  "upgrade_click",
-] as const;
 
 const MAX_BODY_BYTES = 8 * 1024;
 const MAX_META_KEYS = 10;
@@ -50,34 +36,38 @@ const eventSchema = z.object({
 });
 
 /** sendBeacon sends a string body as text/plain; fetch sends JSON. Anything else is refused. */
-function assertAcceptedType(req: Request): void {
+const eventBody: BodyParser<z.infer<typeof eventSchema>> = async (req) => {
   const type = req.headers.get("content-type");
-  if (type === null || /^(application\/json|text\/plain)\b/i.test(type)) return;
-  throw new AppError("unsupported_media_type", "Send the event as JSON (application/json or text/plain).");
-}
+  if (type !== null && !/^(application\/json|text\/plain)\b/i.test(type)) {
+    throw new AppError("unsupported_media_type", "Send the event as JSON (application/json or text/plain).");
+  }
+  return parseJsonText(await readBodyText(req, MAX_BODY_BYTES), eventSchema);
+};
 
-/**
- * POST /api/events — one funnel event from the browser (JSON, also as text/plain for
- * navigator.sendBeacon). Queued for a batched write: 202 without waiting for the database.
- */
-export const POST = route("events", async (ctx) => {
-  assertSameOrigin(ctx.req);
-  const viewer = await viewerWithinLimit(ctx, "api", { guestOnBadToken: true });
-  assertAcceptedType(ctx.req);
-  const event = parseJsonText(await readBodyText(ctx.req, MAX_BODY_BYTES), eventSchema);
-  getRecordWriter().funnelEvent({
-    event: event.event,
-    userId: viewer.kind === "user" ? viewer.id : null,
-    sessionId: event.sessionId,
-    path: event.path ?? null,
-    lang: event.lang ?? null,
-    variant: event.variant || null,
-    referrer: event.referrer || null,
-    utmSource: event.utm?.source || null,
-    utmMedium: event.utm?.medium || null,
-    utmCampaign: event.utm?.campaign || null,
-    meta: event.meta,
-  });
-  return json({ ok: true }, { status: 202 });
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({
+  /**
+   * POST /api/events — one funnel event from the browser (JSON, also as text/plain for
+   * navigator.sendBeacon). Queued for a batched write: 202 without waiting for the database.
+   * A stale session counts as a guest here: beacons must never bounce.
+   */
+  POST: route(
+    "events",
+    { auth: "guest", invalidSession: "guest", sameOrigin: true, limit: "api", body: eventBody },
+    async ({ viewer, body: event }) => {
+      getRecordWriter().funnelEvent({
+        event: event.event,
+        userId: viewer.kind === "user" ? viewer.id : null,
+        sessionId: event.sessionId,
+        path: event.path ?? null,
+        lang: event.lang ?? null,
+        variant: event.variant || null,
+        referrer: event.referrer || null,
+        utmSource: event.utm?.source || null,
+        utmMedium: event.utm?.medium || null,
+        utmCampaign: event.utm?.campaign || null,
+        meta: event.meta,
+      });
+      return json({ ok: true }, { status: 202 });
+    },
+  ),
 });
-

@@ -1,11 +1,11 @@
-import { json, route } from "@/lib/http/route";
-import { viewerWithinLimit } from "@/lib/http/viewer-request";
+import { json, methods, route } from "@/lib/http/route";
 import { readQuota } from "@/lib/quota";
 
 export const dynamic = "force-dynamic";
 
 /** GET /api/quota — the caller's quota for today; never spends anything. */
-export const GET = route("quota", async (ctx) => {
-  const viewer = await viewerWithinLimit(ctx, "api");
-  return json({ quota: await ctx.timing.measure("quota", () => readQuota(viewer, ctx.ip)) });
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({
+  GET: route("quota", { auth: "guest", sameOrigin: false, limit: "api" }, async ({ viewer, ip, timing }) =>
+    json({ quota: await timing.measure("quota", () => readQuota(viewer, ip)) }),
+  ),
 });

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { setSignInLinkSink, type SignInLink } from "@/lib/auth/local";
 import { setAuthFailureHook } from "@/lib/auth/viewer";
 import type { Db } from "@/lib/db";
-import { applyTestEnv as applyTestEnv } from "@/lib/testing/env";
-import { openTestDb, type TestDb } from "@/lib/testing/stores-db";
+import { PEER_ADDRESS_HEADER, peerHeaderValue, simulatePeerAddressLayer } from "@/lib/http/peer-address";
+import { applyTestEnv as applyTestEnv } from "@/e2e/support/harness/env";
+import { openTestDb, type TestDb } from "@/e2e/support/harness/stores-db";
 import { POST as logout } from "../logout/route";
 import { GET as session } from "../session/route";
 import { GET as callback } from "./callback/route";
@@ -128,7 +129,9 @@ describe("POST /api/auth/local/start", () => {
 
   it("limits sign-in link requests per IP (each may send an email)", async () => {
     configureEnv({ RATE_LIMIT_SIGNIN_PER_MIN: "2" });
-    const from = (ip: string) => ({ origin: ORIGIN, "x-forwarded-for": ip });
+    // Each "client" is a TCP peer, stamped the way the server layer does (TRUST_PROXY_HEADER=none).
+    simulatePeerAddressLayer();
+    const from = (ip: string) => ({ origin: ORIGIN, [PEER_ADDRESS_HEADER]: peerHeaderValue(ip) });
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await start(startRequest({ email: `burst${i}@example.com` }, from("203.0.113.7")), noParams)).status);
     expect(statuses).toEqual([200, 200, 429]);

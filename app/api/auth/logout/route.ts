@@ -1,4 +1,4 @@
-import { clearedSessionCookie, unauthorizedClearingSession } from "@/lib/auth/session-cookie";
+import { clearedSessionCookie } from "@/lib/auth/session-cookie";
 import {
   clearSupabaseSession,
   createSupabaseForRequest,
@@ -8,24 +8,22 @@ import {
 } from "@/lib/auth/supabase-server";
 import { supabaseSignInConfig } from "@/lib/auth/supabase-client";
 import { getViewer, revokeAllSessions } from "@/lib/auth/viewer";
-import { getDb } from "@/lib/db";
 import { getEnv, type Env } from "@/lib/env";
 import { readBodyText, readJsonBody } from "@/lib/http/body";
-import { errorEnvelope } from "@/lib/http/errors";
-import { assertSameOrigin } from "@/lib/http/origin";
-import { AppError, json, route } from "@/lib/http/route";
+import { errorResponse, unauthorizedClearingSession } from "@/lib/http/responses";
+import { AppError, json, methods, route, type BodyParser } from "@/lib/http/route";
 import { logoutSchema } from "./schema";
 
 export const dynamic = "force-dynamic";
 
-/** Reads the optional JSON body; a bare POST (no body, no content type) means `{}`. */
-async function readLogoutBody(req: Request, maxBytes: number) {
-  if (req.headers.get("content-type")) return readJsonBody(req, logoutSchema, maxBytes);
-  if ((await readBodyText(req, maxBytes)).trim() !== "") {
+/** The optional JSON body; a bare POST (no body, no content type) means `{}`. */
+const logoutBody: BodyParser<{ everywhere?: boolean }> = async (req, { maxJsonBytes }) => {
+  if (req.headers.get("content-type")) return readJsonBody(req, logoutSchema, maxJsonBytes);
+  if ((await readBodyText(req, maxJsonBytes)).trim() !== "") {
     throw new AppError("unsupported_media_type", "Send the body as application/json.");
   }
   return {};
-}
+};
 
 /** Supabase mode with a sign-in configured: the session's client and the cookies it writes. */
 function supabaseSession(req: Request, env: Env) {
@@ -40,11 +38,10 @@ function supabaseSession(req: Request, env: Env) {
  * Supabase mode the session is also signed out at Supabase (scope `local`, or `global` for
  * everywhere, which revokes every refresh token) and its cookies are cleared.
  */
-export const POST = route("auth.logout", async ({ req, ip, requestId, log }) => {
-  assertSameOrigin(req);
+const logout = route("auth.logout", { auth: "anyone", sameOrigin: true, limit: "api", body: logoutBody }, async ({ req, ip, requestId, log, body }) => {
   const env = getEnv();
   const cookie = { secure: env.NODE_ENV === "production" };
-  const { everywhere } = await readLogoutBody(req, env.MAX_JSON_BODY_BYTES);
+  const { everywhere } = body;
   const supabase = supabaseSession(req, env);
   const withSupabaseCleared = (response: Response): Response => {
     if (!supabase) return response;
@@ -60,7 +57,7 @@ export const POST = route("auth.logout", async ({ req, ip, requestId, log }) => 
       throw error;
     });
     if (viewer?.kind !== "user") return withSupabaseCleared(unauthorizedClearingSession(requestId, cookie));
-    await revokeAllSessions(await getDb(), viewer.id);
+    await revokeAllSessions(viewer.id);
   }
 
   if (supabase) {
@@ -71,8 +68,7 @@ export const POST = route("auth.logout", async ({ req, ip, requestId, log }) => 
       // Everywhere must not claim success while Supabase still honours the other refresh tokens.
       if (everywhere) {
         const failure = new AppError("upstream_unavailable", "Signing out everywhere is unavailable right now. Please try again soon.");
-        const headers = new Headers({ "Set-Cookie": clearedSessionCookie(cookie) });
-        return withSupabaseCleared(json(errorEnvelope(failure, requestId), { status: failure.status, headers }));
+        return withSupabaseCleared(errorResponse(failure, requestId, { headers: { "Set-Cookie": clearedSessionCookie(cookie) } }));
       }
     }
   }
@@ -80,3 +76,5 @@ export const POST = route("auth.logout", async ({ req, ip, requestId, log }) => 
     json({ ok: true, everywhere: Boolean(everywhere) }, { headers: { "Set-Cookie": clearedSessionCookie(cookie) } }),
   );
 });
+
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({ POST: logout });

@@ -1,13 +1,17 @@
 import { authMode } from "@/lib/auth/mode";
-import { readSessionCookie, unauthorizedClearingSession } from "@/lib/auth/session-cookie";
+import { readSessionCookie } from "@/lib/auth/session-cookie";
 import { getViewer } from "@/lib/auth/viewer";
 import { getEnv } from "@/lib/env";
-import { AppError, json, route } from "@/lib/http/route";
+import { unauthorizedClearingSession } from "@/lib/http/responses";
+import { AppError, json, methods, route } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-/** Who the browser is signed in as (never the token), and which sign-in the site uses. */
-export const GET = route("auth.session", async ({ req, ip, requestId }) => {
+/**
+ * Who the browser is signed in as (never the token), and which sign-in the site uses. The viewer
+ * is resolved here rather than by the policy: a stale cookie must be cleared, not just refused.
+ */
+const session = route("auth.session", { auth: "anyone", sameOrigin: false, limit: "api" }, async ({ req, ip, requestId }) => {
   const env = getEnv();
   try {
     const viewer = await getViewer(req, { ip });
@@ -20,3 +24,5 @@ export const GET = route("auth.session", async ({ req, ip, requestId }) => {
     throw error;
   }
 });
+
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({ GET: session });

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ssrCookieValue, startFakeGoTrue, type FakeGoTrue, type FakeSession } from "@/e2e/support/fake-gotrue";
 import { SUPABASE_PROXY_BUDGET_MS } from "@/lib/auth/supabase-client";
 import { setAuthFailureHook } from "@/lib/auth/viewer";
-import { startTestApp, type TestApp } from "@/lib/testing/app-harness";
+import { startTestApp, type TestApp } from "@/e2e/support/harness/app-harness";
 import proxy from "@/proxy";
-import { envForBlock } from "@/lib/testing/env-block";
+import { envForBlock } from "@/e2e/support/harness/env-block";
 
 const JWT_SECRET = "supabase-int-test-jwt-secret-0123456789-abcdef";
 const ORIGIN = "http://litstatus.test";

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { getEnv } from "@/lib/env";
 import { getReadiness, redact } from "@/lib/health/readiness";
-import { json, route } from "@/lib/http/route";
+import { json, methods, route } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
@@ -14,16 +14,14 @@ function hasMetricsToken(req: Request): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Readiness (application/health+json): 200 for pass/warn, 503 for fail. */
-export const GET = route(
-  "health.ready",
-  async ({ req, timing }) => {
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({
+  /** Readiness (application/health+json): 200 for pass/warn, 503 for fail; details only with the metrics token. */
+  GET: route("health.ready", { auth: "anyone", sameOrigin: false, limit: null, accessLog: "debug" }, async ({ req, timing }) => {
     const readiness = await timing.measure("checks", () => getReadiness());
     const body = hasMetricsToken(req) ? readiness : redact(readiness);
     return json(body, {
       status: readiness.status === "fail" ? 503 : 200,
       headers: { "content-type": "application/health+json" },
     });
-  },
-  { accessLog: "debug" },
-);
+  }),
+});

@@ -1,9 +1,8 @@
 import { completeLocalSignIn, safeNextPath } from "@/lib/auth/local";
 import { authMode } from "@/lib/auth/mode";
 import { sessionCookie } from "@/lib/auth/session-cookie";
-import { getDb } from "@/lib/db";
 import { getEnv } from "@/lib/env";
-import { AppError, route } from "@/lib/http/route";
+import { AppError, methods, route } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
@@ -17,12 +16,12 @@ function seeOther(location: string, headers: Record<string, string> = {}): Respo
 }
 
 /** Embedded sign-in, step 2: the link from the log, exchanged once for a session cookie. */
-export const GET = route("auth.local.callback", async ({ req, log }) => {
+const callback = route("auth.local.callback", { auth: "anyone", sameOrigin: false, limit: "api" }, async ({ req, log }) => {
   const env = getEnv();
   if (authMode(env) !== "local") throw new AppError("not_found", "Local sign-in is off: this site uses Supabase Auth.");
   const url = new URL(req.url);
   const next = safeNextPath(url.searchParams.get("next"));
-  const session = await completeLocalSignIn(await getDb(), env, url.searchParams.get("token") ?? "");
+  const session = await completeLocalSignIn(env, url.searchParams.get("token") ?? "");
   if (!session) {
     log.info("sign-in link invalid, used or expired");
     return seeOther(invalidLinkPath(next));
@@ -32,3 +31,5 @@ export const GET = route("auth.local.callback", async ({ req, log }) => {
     "Set-Cookie": sessionCookie(session.token, session.maxAgeSeconds, { secure: env.NODE_ENV === "production" }),
   });
 });
+
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({ GET: callback });

@@ -5,9 +5,9 @@ import {
   supabaseAuthConfig,
   SupabaseResponseCookies,
 } from "@/lib/auth/supabase-server";
-import { clearedSupabaseCookies, isCodeVerifierCookie, parseCookieHeader, supabaseStorageKey } from "@/lib/auth/supabase-cookie";
+import { clearedSupabaseCookies, isCodeVerifierCookie, readRequestCookies, supabaseStorageKey } from "@/lib/auth/supabase-cookie";
 import { getEnv } from "@/lib/env";
-import { route } from "@/lib/http/route";
+import { methods, route } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
@@ -23,7 +23,7 @@ function seeOther(location: string, cookies: SupabaseResponseCookies): Response 
  * cookie are exchanged for a session, stored in HttpOnly cookies. Any failure (no code, an
  * error from the provider, a used or expired code, another browser) lands on the sign-in page.
  */
-export const GET = route("auth.supabase.callback", async ({ req, log }) => {
+const callback = route("auth.supabase.callback", { auth: "anyone", sameOrigin: false, limit: "api" }, async ({ req, log }) => {
   const env = getEnv();
   const config = supabaseAuthConfig(env);
   const url = new URL(req.url);
@@ -32,7 +32,7 @@ export const GET = route("auth.supabase.callback", async ({ req, log }) => {
   const cookies = new SupabaseResponseCookies();
 
   const storageKey = supabaseStorageKey(config.url);
-  const present = parseCookieHeader(req.headers.get("cookie"));
+  const present = readRequestCookies(req.headers);
 
   const fail = (reason: Record<string, unknown>): Response => {
     log.info(reason, "supabase sign-in link invalid");
@@ -54,3 +54,5 @@ export const GET = route("auth.supabase.callback", async ({ req, log }) => {
   log.info({ userId: data.user?.id }, "signed in with supabase");
   return seeOther(next, cookies);
 });
+
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({ GET: callback });

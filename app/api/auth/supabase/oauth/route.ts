@@ -7,26 +7,29 @@ import {
   toSignInError,
 } from "@/lib/auth/supabase-server";
 import { getEnv } from "@/lib/env";
-import { AppError, route } from "@/lib/http/route";
+import { z } from "zod";
+import { AppError, methods, route } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
 const PROVIDERS = ["google", "github"] as const;
 type Provider = (typeof PROVIDERS)[number];
 
-const isProvider = (value: string | null): value is Provider => PROVIDERS.includes(value as Provider);
+/** Unknown parameters are ignored here: providers and tracking add their own to such links. */
+const oauthQuery = z.object({
+  provider: z.enum(PROVIDERS, { error: `provider must be one of: ${PROVIDERS.join(", ")}.` }),
+  next: z.string().optional(),
+});
 
 /**
  * Supabase sign-in with Google or GitHub: a PKCE code verifier goes into an HttpOnly cookie and
  * the browser is sent (303) to the provider through Supabase, which returns to our callback.
  */
-export const GET = route("auth.supabase.oauth", async ({ req, log }) => {
+const oauth = route("auth.supabase.oauth", { auth: "anyone", sameOrigin: false, limit: "api", query: oauthQuery }, async ({ req, log, query }) => {
   const env = getEnv();
   const config = supabaseAuthConfig(env);
-  const url = new URL(req.url);
-  const provider = url.searchParams.get("provider");
-  if (!isProvider(provider)) throw new AppError("invalid_input", `provider must be one of: ${PROVIDERS.join(", ")}.`);
-  const next = safeNextPath(url.searchParams.get("next"));
+  const provider: Provider = query.provider;
+  const next = safeNextPath(query.next);
   const cookies = new SupabaseResponseCookies();
   const supabase = createSupabaseForRequest(req, cookies, config, { session: false });
   const { data, error } = await supabase.auth.signInWithOAuth({
@@ -40,3 +43,5 @@ export const GET = route("auth.supabase.oauth", async ({ req, log }) => {
   const headers = cookies.applyTo(new Headers({ Location: data.url, "Cache-Control": "no-store" }));
   return new Response(null, { status: 303, headers });
 });
+
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({ GET: oauth });

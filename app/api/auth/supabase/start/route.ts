@@ -7,10 +7,7 @@ import {
   toSignInError,
 } from "@/lib/auth/supabase-server";
 import { getEnv } from "@/lib/env";
-import { enforceRateLimit } from "@/lib/ratelimit";
-import { readJsonBody } from "@/lib/http/body";
-import { assertSameOrigin } from "@/lib/http/origin";
-import { json, route } from "@/lib/http/route";
+import { json, methods, route } from "@/lib/http/route";
 import { startSignInSchema } from "../../local/start/schema";
 
 export const dynamic = "force-dynamic";
@@ -20,12 +17,10 @@ export const dynamic = "force-dynamic";
  * a PKCE code. The code verifier stays in this browser (an HttpOnly cookie set here), so the
  * link has to be opened in the browser that asked for it.
  */
-export const POST = route("auth.supabase.start", async ({ req, ip, log }) => {
+const start = route("auth.supabase.start", { auth: "anyone", sameOrigin: true, limit: "signin", body: startSignInSchema }, async ({ req, log, body }) => {
   const env = getEnv();
   const config = supabaseAuthConfig(env);
-  assertSameOrigin(req);
-  await enforceRateLimit("signin", { ip });
-  const { email, next } = await readJsonBody(req, startSignInSchema, env.MAX_JSON_BODY_BYTES);
+  const { email, next } = body;
   const cookies = new SupabaseResponseCookies();
   const supabase = createSupabaseForRequest(req, cookies, config, { session: false });
   const { error } = await supabase.auth.signInWithOtp({
@@ -38,3 +33,5 @@ export const POST = route("auth.supabase.start", async ({ req, ip, log }) => {
   }
   return json({ ok: true }, { headers: cookies.applyTo(new Headers()) });
 });
+
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({ POST: start });

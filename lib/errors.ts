@@ -7,7 +7,9 @@ export const ERROR_STATUS = {
   forbidden: 403,
   ip_blocked: 403,
   pro_required: 403,
+  account_disabled: 403,
   not_found: 404,
+  method_not_allowed: 405,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
@@ -26,7 +28,9 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   forbidden: "You are not allowed to do this.",
   ip_blocked: "Access from this address is blocked.",
   pro_required: "This feature needs the Pro plan.",
+  account_disabled: "This account is disabled.",
   not_found: "Not found.",
+  method_not_allowed: "This method is not allowed here.",
   payload_too_large: "The request is too large.",
   unsupported_media_type: "This content type is not supported.",
   rate_limited: "Too many requests. Slow down and try again shortly.",
@@ -41,6 +45,8 @@ export interface AppErrorOptions {
   retryAfterSeconds?: number;
   /** Safe, client-facing details (e.g. which fields failed validation). */
   details?: unknown;
+  /** Methods the resource does support; sent as `Allow` (method_not_allowed). */
+  allow?: readonly string[];
   cause?: unknown;
 }
 
@@ -48,6 +54,7 @@ export class AppError extends Error {
   readonly status: number;
   readonly retryAfterSeconds?: number;
   readonly details?: unknown;
+  readonly allow?: readonly string[];
 
   constructor(readonly code: ErrorCode, message?: string, options: AppErrorOptions = {}) {
     super(message ?? DEFAULT_MESSAGE[code], { cause: options.cause });
@@ -55,6 +62,7 @@ export class AppError extends Error {
     this.status = ERROR_STATUS[code];
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.details = options.details;
+    this.allow = options.allow;
   }
 }
 

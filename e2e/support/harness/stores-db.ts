@@ -56,15 +56,18 @@ async function openPostgres(adminUrl: string, migrated: boolean): Promise<TestDb
     }
   };
 
-  if (migrated) {
-    try {
-      await migrate(db);
-    } catch (error) {
-      await cleanup();
-      throw error;
-    }
-  }
+  if (migrated) await migrateOrClean(db, cleanup);
   return { db, kind: "postgres", url: url.toString(), cleanup };
+}
+
+/** Migrates a fresh test database; when that fails the database is removed before the error is rethrown. */
+async function migrateOrClean(db: Db, cleanup: () => Promise<void>): Promise<void> {
+  try {
+    await migrate(db);
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
 }
 
 async function openPglite(migrated: boolean): Promise<TestDb> {
@@ -75,14 +78,7 @@ async function openPglite(migrated: boolean): Promise<TestDb> {
     closed = true;
     await db.close();
   };
-  if (migrated) {
-    try {
-      await migrate(db);
-    } catch (error) {
-      await cleanup();
-      throw error;
-    }
-  }
+  if (migrated) await migrateOrClean(db, cleanup);
   return { db, kind: "pglite", cleanup };
 }
 

@@ -1,10 +1,10 @@
-import "server-only";
 import { z } from "zod";
 import { LANGS, MODES, PLATFORMS } from "@/lib/ai/types";
+import { AppError } from "@/lib/errors";
+import type { GenerateInput } from "@/lib/generation/engine";
+import { MAX_IMAGE_BYTES, detectImageMime } from "@/lib/generation/image";
 import { parseJsonText, readBodyBytes, readBodyText, zodIssues } from "@/lib/http/body";
-import { AppError } from "@/lib/http/errors";
-import type { GenerateInput } from "./engine";
-import { MAX_IMAGE_BYTES, detectImageMime } from "./image";
+import type { BodyParser } from "@/lib/http/route";
 
 export const MAX_TEXT_CHARS = 2000;
 
@@ -36,8 +36,10 @@ function invalid(error: z.ZodError): AppError {
   return new AppError("invalid_input", "Some fields are not valid.", { details: zodIssues(error) });
 }
 
-/** Parses POST /api/generate: JSON, or multipart with an optional `image` (checked by magic bytes). */
-export async function parseGenerateRequest(req: Request, maxJsonBytes: number): Promise<GenerateInput> {
+/** The body of POST /api/generate: JSON, or multipart with an optional `image` (checked by magic bytes). */
+export const generateBody: BodyParser<GenerateInput> = (req, { maxJsonBytes }) => parseGenerateRequest(req, maxJsonBytes);
+
+async function parseGenerateRequest(req: Request, maxJsonBytes: number): Promise<GenerateInput> {
   const type = req.headers.get("content-type") ?? "";
   if (/^application\/json\b/i.test(type)) {
     const body = parseJsonText(await readBodyText(req, maxJsonBytes), generateJsonSchema);

@@ -12,12 +12,15 @@ import * as sessionRoute from "@/app/api/auth/session/route";
 import * as supabaseCallbackRoute from "@/app/api/auth/supabase/callback/route";
 import * as supabaseOAuthRoute from "@/app/api/auth/supabase/oauth/route";
 import * as supabaseStartRoute from "@/app/api/auth/supabase/start/route";
+import * as notFoundRoute from "@/app/api/[...path]/route";
+import * as cspReportRoute from "@/app/api/csp-report/route";
 import * as eventsRoute from "@/app/api/events/route";
 import * as feedbackRoute from "@/app/api/feedback/route";
 import * as generateRoute from "@/app/api/generate/route";
 import * as generationRoute from "@/app/api/generations/[id]/route";
 import * as generationsRoute from "@/app/api/generations/route";
 import * as readyRoute from "@/app/api/health/ready/route";
+import * as healthRoute from "@/app/api/health/route";
 import * as meRoute from "@/app/api/me/route";
 import * as quotaRoute from "@/app/api/quota/route";
 import * as wishlistRoute from "@/app/api/wishlist/route";
@@ -25,6 +28,7 @@ import { installAuthSecurityHook } from "@/lib/auth/security-hook";
 import { signSessionToken } from "@/lib/auth/tokens";
 import type { Db } from "@/lib/db";
 import type { RecordWriter } from "@/lib/events/writer";
+import { PEER_ADDRESS_HEADER, peerHeaderValue, simulatePeerAddressLayer } from "@/lib/http/peer-address";
 import { getKv, type AppKv } from "@/lib/kv";
 import { startFakeOpenAI, type FakeOpenAIServer } from "@/e2e/support/fake-openai";
 import type { UpstashRestServer } from "@/e2e/support/upstash-rest-server";
@@ -35,34 +39,36 @@ import { openTestKv } from "./stores-kv";
 export const TEST_AUTH_SECRET = "test-secret-for-integration-tests-0123456789";
 
 type Handler = (req: Request, segment: { params: Promise<Record<string, string>> }) => Promise<Response>;
+type RouteModule = Record<string, unknown>;
 
-const ROUTES: { method: string; pattern: RegExp; handler: Handler }[] = [
-  { method: "POST", pattern: /^\/api\/generate$/, handler: generateRoute.POST as Handler },
-  { method: "GET", pattern: /^\/api\/quota$/, handler: quotaRoute.GET as Handler },
-  { method: "GET", pattern: /^\/api\/generations$/, handler: generationsRoute.GET as Handler },
-  { method: "DELETE", pattern: /^\/api\/generations$/, handler: generationsRoute.DELETE as Handler },
-  { method: "GET", pattern: /^\/api\/generations\/(?<id>[^/]+)$/, handler: generationRoute.GET as Handler },
-  { method: "DELETE", pattern: /^\/api\/generations\/(?<id>[^/]+)$/, handler: generationRoute.DELETE as Handler },
-  { method: "GET", pattern: /^\/api\/health\/ready$/, handler: readyRoute.GET as Handler },
-  { method: "GET", pattern: /^\/api\/me$/, handler: meRoute.GET as Handler },
-  { method: "DELETE", pattern: /^\/api\/me$/, handler: meRoute.DELETE as Handler },
-  { method: "POST", pattern: /^\/api\/wishlist$/, handler: wishlistRoute.POST as Handler },
-  { method: "POST", pattern: /^\/api\/feedback$/, handler: feedbackRoute.POST as Handler },
-  { method: "POST", pattern: /^\/api\/events$/, handler: eventsRoute.POST as Handler },
-  { method: "GET", pattern: /^\/api\/auth\/session$/, handler: sessionRoute.GET as Handler },
-  { method: "POST", pattern: /^\/api\/auth\/logout$/, handler: logoutRoute.POST as Handler },
-  { method: "POST", pattern: /^\/api\/auth\/local\/start$/, handler: localStartRoute.POST as Handler },
-  { method: "GET", pattern: /^\/api\/auth\/local\/callback$/, handler: localCallbackRoute.GET as Handler },
-  { method: "POST", pattern: /^\/api\/auth\/supabase\/start$/, handler: supabaseStartRoute.POST as Handler },
-  { method: "GET", pattern: /^\/api\/auth\/supabase\/oauth$/, handler: supabaseOAuthRoute.GET as Handler },
-  { method: "GET", pattern: /^\/api\/auth\/supabase\/callback$/, handler: supabaseCallbackRoute.GET as Handler },
+/** Every API route file, by path pattern (the last one is the catch-all, as in Next's router). */
+export const ROUTE_FILES: { file: string; pattern: RegExp; module: RouteModule }[] = [
+  { file: "app/api/generate/route.ts", pattern: /^\/api\/generate$/, module: generateRoute },
+  { file: "app/api/quota/route.ts", pattern: /^\/api\/quota$/, module: quotaRoute },
+  { file: "app/api/generations/route.ts", pattern: /^\/api\/generations$/, module: generationsRoute },
+  { file: "app/api/generations/[id]/route.ts", pattern: /^\/api\/generations\/(?<id>[^/]+)$/, module: generationRoute },
+  { file: "app/api/health/route.ts", pattern: /^\/api\/health$/, module: healthRoute },
+  { file: "app/api/health/ready/route.ts", pattern: /^\/api\/health\/ready$/, module: readyRoute },
+  { file: "app/api/me/route.ts", pattern: /^\/api\/me$/, module: meRoute },
+  { file: "app/api/wishlist/route.ts", pattern: /^\/api\/wishlist$/, module: wishlistRoute },
+  { file: "app/api/feedback/route.ts", pattern: /^\/api\/feedback$/, module: feedbackRoute },
+  { file: "app/api/events/route.ts", pattern: /^\/api\/events$/, module: eventsRoute },
+  { file: "app/api/csp-report/route.ts", pattern: /^\/api\/csp-report$/, module: cspReportRoute },
+  { file: "app/api/auth/session/route.ts", pattern: /^\/api\/auth\/session$/, module: sessionRoute },
+  { file: "app/api/auth/logout/route.ts", pattern: /^\/api\/auth\/logout$/, module: logoutRoute },
+  { file: "app/api/auth/local/start/route.ts", pattern: /^\/api\/auth\/local\/start$/, module: localStartRoute },
+  { file: "app/api/auth/local/callback/route.ts", pattern: /^\/api\/auth\/local\/callback$/, module: localCallbackRoute },
+  { file: "app/api/auth/supabase/start/route.ts", pattern: /^\/api\/auth\/supabase\/start$/, module: supabaseStartRoute },
+  { file: "app/api/auth/supabase/oauth/route.ts", pattern: /^\/api\/auth\/supabase\/oauth$/, module: supabaseOAuthRoute },
+  { file: "app/api/auth/supabase/callback/route.ts", pattern: /^\/api\/auth\/supabase\/callback$/, module: supabaseCallbackRoute },
+  { file: "app/api/[...path]/route.ts", pattern: /^\/api\/(?<path>.+)$/, module: notFoundRoute },
 ];
 
 export interface RequestOptions {
   json?: unknown;
   body?: BodyInit;
   headers?: Record<string, string>;
-  /** Client address; sent as X-Forwarded-For (the default trusted source). */
+  /** Client address: the TCP peer, stamped the way the server layer (lib/http/peer-address) does. */
   ip?: string;
   token?: string;
 }
@@ -114,18 +120,23 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
 
   const request = async (method: string, path: string, options: RequestOptions = {}): Promise<Response> => {
     const url = new URL(path, "http://litstatus.test");
-    const route = ROUTES.find((r) => r.method === method && r.pattern.test(url.pathname));
-    if (!route) throw new Error(`no test route for ${method} ${url.pathname}`);
-    const params = (route.pattern.exec(url.pathname)?.groups ?? {}) as Record<string, string>;
+    const route = ROUTE_FILES.find((r) => r.pattern.test(url.pathname));
+    const handler = route?.module[method] as Handler | undefined;
+    if (!route || !handler) throw new Error(`no test route for ${method} ${url.pathname}`);
+    const groups = route.pattern.exec(url.pathname)?.groups ?? {};
+    // A catch-all segment arrives as the list of its parts, as Next passes it.
+    const params: Record<string, unknown> = groups.path === undefined ? groups : { path: groups.path.split("/") };
     const headers = new Headers(options.headers);
-    headers.set("x-forwarded-for", options.ip ?? "203.0.113.10");
+    // No Node server in between: stamp the peer as the server layer would (overriding any forgery).
+    simulatePeerAddressLayer();
+    headers.set(PEER_ADDRESS_HEADER, peerHeaderValue(options.ip ?? "203.0.113.10"));
     if (options.token) headers.set("authorization", `Bearer ${options.token}`);
     let body = options.body;
     if (options.json !== undefined) {
       body = JSON.stringify(options.json);
       if (!headers.has("content-type")) headers.set("content-type", "application/json");
     }
-    return route.handler(new Request(url, { method, headers, body }), { params: Promise.resolve(params) });
+    return handler(new Request(url, { method, headers, body }), { params: Promise.resolve(params as Record<string, string>) });
   };
 
   const writer = () => globals.__litstatusWriter as RecordWriter | undefined;

@@ -14,6 +14,7 @@ const SINGLETONS = [
   "__litstatusDenyList",
   "__litstatusEngine",
   "__litstatusWriter",
+  "__litstatusBlocklist",
 ];
 
 /**
@@ -22,6 +23,9 @@ const SINGLETONS = [
  * getDb()/getKv() builds from it.
  */
 export function applyTestEnv(overrides: Record<string, string> = {}): Env {
+  // The blocklist's refresh timer would keep reading the previous store.
+  const blocklist = globals.__litstatusBlocklist as { timer?: ReturnType<typeof setInterval> } | undefined;
+  if (blocklist?.timer) clearInterval(blocklist.timer);
   for (const key of SINGLETONS) delete globals[key];
   const env = parseEnv({ LOG_LEVEL: "silent", ...overrides });
   globals.__litstatusEnv = env;

@@ -19,7 +19,7 @@ export interface TestKv {
 }
 
 /** Deletes every key under `prefix` (glob-safe: the prefixes made here are hex and colons). */
-async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
+export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
   const redis = new IORedis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();

@@ -1,0 +1,138 @@
+import "server-only";
+import type { CaptionResult } from "@/lib/ai/types";
+import { getDb } from "@/lib/db";
+import { getEnv } from "@/lib/env";
+import { AppError } from "@/lib/errors";
+import { getKv } from "@/lib/kv";
+import type { GenSettleResult } from "@/lib/kv/types";
+import { dailyLimit, quotaView, readQuota, type QuotaView } from "@/lib/quota";
+import { refundUserQuota } from "@/lib/quota/user-quota";
+import type { Admitted } from "./admit";
+import type { BreakerOutcome } from "./call-model";
+import type { UserCharge } from "./charge";
+import { BREAKER_KEY, BREAKER_PROBE_KEY, INFLIGHT_KEY } from "./keys";
+import { enqueueGeneration, saveUserGeneration, securityEvent, successEvent, type Finish } from "./records";
+import type { CaptionOutcome, GenerateResponse, Job } from "./types";
+
+/** What the work after admission came to: the settlement's only input. */
+export type Worked =
+  | {
+      ok: true;
+      outcome: CaptionOutcome;
+      usage?: CaptionResult["usage"];
+      breaker: BreakerOutcome;
+      charge: UserCharge | null;
+      /** The answer of an earlier attempt with this Idempotency-Key, read back from its row. */
+      replayed: boolean;
+    }
+  | { ok: false; error: unknown; breaker: BreakerOutcome; charge: UserCharge | null };
+
+function response(job: Job, outcome: CaptionOutcome, cached: boolean, quota: QuotaView): GenerateResponse {
+  successEvent(job, cached, outcome.provider);
+  return { id: job.id, mode: job.input.mode, lang: job.input.lang, ...outcome, cached, quota };
+}
+
+function answered(outcome: CaptionOutcome, cached: boolean, extra: Partial<Finish> = {}): Finish {
+  return { status: "complete", cached, ...outcome, detectedObject: outcome.detectedObject ?? null, ...extra };
+}
+
+/**
+ * A cached answer (from the cache at admission, or from an identical flight on this instance):
+ * nothing is spent. A user's row is written now together with the quota read (one round trip).
+ */
+export async function serveHit(job: Job, outcome: CaptionOutcome, at: { nowMs: number; day: string; guestQuotaCount?: number }): Promise<GenerateResponse> {
+  const { viewer, ip, timing } = job.ctx;
+  const finish = answered(outcome, true, { latencyMs: Date.now() - job.startedAt });
+  let quota: QuotaView;
+  if (viewer.kind === "user") {
+    const usage = await timing.measure("db", () => saveUserGeneration(job, viewer.id, at.day, finish));
+    quota = quotaView(job.plan, dailyLimit(job.plan), usage.used, usage.credits, at.nowMs);
+  } else {
+    enqueueGeneration(job, finish);
+    quota =
+      at.guestQuotaCount === undefined
+        ? await timing.measure("kv", () => readQuota(viewer, ip, at.nowMs))
+        : quotaView("guest", dailyLimit("guest"), at.guestQuotaCount, 0, at.nowMs);
+  }
+  return response(job, outcome, true, quota);
+}
+
+/** Cache write, lease release, a guest's refund and the breaker, in one Redis round trip; never throws. */
+async function settleKv(job: Job, admitted: Admitted, worked: Worked): Promise<GenSettleResult | null> {
+  const env = getEnv();
+  const cache = worked.ok && !worked.replayed ? { key: admitted.cacheKey, value: JSON.stringify(worked.outcome), ttlSeconds: env.GEN_CACHE_TTL_SECONDS } : undefined;
+  return job.ctx.timing
+    .measure("kv", () =>
+      getKv().genSettle({
+        cache,
+        lease: { key: INFLIGHT_KEY, holder: admitted.holder },
+        refundQuotaKey: worked.ok ? undefined : admitted.guestQuotaKey,
+        breaker: { key: BREAKER_KEY, probeKey: BREAKER_PROBE_KEY, outcome: worked.breaker, threshold: env.BREAKER_FAILURE_THRESHOLD, wasProbe: admitted.probe },
+      }),
+    )
+    .catch((error: unknown) => {
+      job.ctx.log.error({ err: error }, "generation settlement failed");
+      return null;
+    });
+}
+
+function reportBreaker(job: Job, settled: GenSettleResult | null): void {
+  if (settled?.transition === "opened") {
+    job.ctx.log.warn({ threshold: getEnv().BREAKER_FAILURE_THRESHOLD }, "circuit breaker opened");
+    securityEvent(job.ctx, { eventType: "breaker_open", severity: "error", meta: { breaker: "openai" } });
+  } else if (settled?.transition === "closed") {
+    job.ctx.log.info("circuit breaker closed");
+    securityEvent(job.ctx, { eventType: "breaker_closed", severity: "info", meta: { breaker: "openai" } });
+  }
+}
+
+/**
+ * A failed attempt: a user's charge is refunded and their row marked failed, both awaited
+ * (durable before the error is answered). Never throws; logs what it could not do.
+ */
+async function settleUserFailure(job: Job, day: string, charge: UserCharge, error: unknown): Promise<void> {
+  const { timing, log } = job.ctx;
+  const errorCode = error instanceof AppError ? error.code : "internal";
+  await timing
+    .measure("db", async () => {
+      await refundUserQuota(await getDb(), charge.chargeKey);
+      await saveUserGeneration(job, charge.userId, day, { status: "failed", cached: false, errorCode, latencyMs: Date.now() - job.startedAt });
+    })
+    .catch((dbError: unknown) => log.error({ err: dbError }, "quota refund or failed record not written"));
+}
+
+/** Step 5: gives back what the outcome did not earn, records it, and answers (or throws the failure). */
+export async function settle(job: Job, admitted: Admitted, worked: Worked): Promise<GenerateResponse> {
+  const kvSettled = settleKv(job, admitted, worked);
+  if (!worked.ok) {
+    const { charge, error } = worked;
+    if (charge) {
+      await settleUserFailure(job, admitted.day, charge, error);
+    } else if (!(error instanceof AppError)) {
+      enqueueGeneration(job, { status: "failed", cached: false, errorCode: "internal", latencyMs: Date.now() - job.startedAt });
+    }
+    reportBreaker(job, await kvSettled);
+    throw error;
+  }
+
+  const { viewer, timing } = job.ctx;
+  const { charge } = worked;
+  let quota: QuotaView;
+  if (!charge) {
+    enqueueGeneration(job, answered(worked.outcome, false, { latencyMs: Date.now() - job.startedAt }));
+    quota = quotaView("guest", dailyLimit("guest"), admitted.quotaCount, 0, admitted.nowMs);
+  } else if (worked.replayed) {
+    // The row is the earlier attempt's, complete already: only the quota is read.
+    quota = await timing.measure("db", () => readQuota(viewer, job.ctx.ip, Date.now()));
+  } else {
+    const finish = answered(worked.outcome, false, {
+      latencyMs: Date.now() - job.startedAt,
+      promptTokens: worked.usage?.promptTokens ?? null,
+      completionTokens: worked.usage?.completionTokens ?? null,
+    });
+    const usage = await timing.measure("db", () => saveUserGeneration(job, charge.userId, admitted.day, finish));
+    quota = quotaView(job.plan, dailyLimit(job.plan), usage.used, usage.credits, Date.now());
+  }
+  reportBreaker(job, await kvSettled);
+  return response(job, worked.outcome, false, quota);
+}
