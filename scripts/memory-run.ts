@@ -24,7 +24,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { Redis as IORedis } from "ioredis";
+import { deleteKeys } from "@/e2e/support/harness/stores-kv";
 import { startFakeOpenAI } from "@/e2e/support/fake-openai";
 import { openTestDb } from "@/e2e/support/harness/stores-db";
 import { startUpstashRestServer } from "@/e2e/support/upstash-rest-server";
@@ -181,15 +181,7 @@ async function main(): Promise<void> {
     await fake.close();
     await rest.close();
     await testDb.cleanup();
-    const redis = new IORedis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await redis.connect();
-    let cursor = "0";
-    do {
-      const [nextCursor, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = nextCursor;
-    } while (cursor !== "0");
-    redis.disconnect();
+    await deleteKeys(redisUrl, prefix);
   }
 }
 

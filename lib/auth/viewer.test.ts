@@ -6,7 +6,6 @@ import type { Db } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { applyTestEnv as applyTestEnv } from "@/e2e/support/harness/env";
 import { openTestDb, type TestDb } from "@/e2e/support/harness/stores-db";
-import { PEER_ADDRESS_HEADER, peerHeaderValue, simulatePeerAddressLayer } from "@/lib/http/peer-address";
 import { LOCAL_TOKEN_ISSUER, signSessionToken } from "./tokens";
 import { getViewer, revokeAllSessions, setAuthFailureHook, type AuthFailure } from "./viewer";
 
@@ -169,12 +168,11 @@ describe("getViewer", () => {
   it("throws unauthorized for a bad token and reports the reason, client IP and path", async () => {
     const id = await createAuthUser("forged@example.com");
     const forged = await signSessionToken({ sub: id, email: "forged@example.com" }, "a-different-secret-of-sufficient-length!!", 3600);
-    // The client address is the peer the server layer stamped (TRUST_PROXY_HEADER=none), not the forwarded header.
-    simulatePeerAddressLayer();
+    // The client address is the one the route wrapper resolved (lib/http/client-ip), never a header read here.
     const req = new Request("http://localhost:3000/api/generate", {
-      headers: { authorization: `Bearer ${forged}`, "x-forwarded-for": "6.6.6.6", [PEER_ADDRESS_HEADER]: peerHeaderValue("203.0.113.7") },
+      headers: { authorization: `Bearer ${forged}`, "x-forwarded-for": "6.6.6.6" },
     });
-    const error = await rejection(getViewer(req));
+    const error = await rejection(getViewer(req, { ip: "203.0.113.7" }));
     expect(error.code).toBe("unauthorized");
     expect(hook).toHaveBeenCalledTimes(1);
     expect(failures[0]).toEqual({ reason: "bad_signature", ip: "203.0.113.7", path: "/api/generate" });
@@ -184,9 +182,9 @@ describe("getViewer", () => {
     expect(failures.slice(1).map((f) => f.reason)).toEqual(["malformed", "malformed"]);
   });
 
-  it("uses the route's resolved IP when given", async () => {
-    await rejection(getViewer(requestWith({ authorization: "Bearer x.y.z" }), { ip: "198.51.100.4" }));
-    expect(failures[0]?.ip).toBe("198.51.100.4");
+  it("reports no IP when the caller resolved none", async () => {
+    await rejection(getViewer(requestWith({ authorization: "Bearer x.y.z", "x-forwarded-for": "6.6.6.6" })));
+    expect(failures[0]).toEqual({ reason: "malformed", path: "/api/thing" });
   });
 
   it("by default logs a warning naming the reason", async () => {

@@ -2,7 +2,6 @@ import "server-only";
 import { createHash } from "node:crypto";
 import { getEnv, type Env } from "@/lib/env";
 import { getDb, type Queryable } from "@/lib/db";
-import { clientIp } from "@/lib/http/client-ip";
 import { AppError } from "@/lib/errors";
 import { logFor } from "@/lib/observability/logger";
 import { adminEmails, authMode, supabaseJwksUrl } from "./mode";
@@ -142,7 +141,7 @@ async function touchProfile(db: Queryable, userId: string, email: string | null)
 }
 
 export interface GetViewerOptions {
-  /** The trusted client IP the route wrapper already resolved; computed from the headers if omitted. */
+  /** The trusted client IP the route wrapper resolved, for the `auth_failure` event (none if omitted). */
   ip?: string | null;
   /** false: a bad token is still rejected, but not reported as an `auth_failure` (page renders, beacons). */
   reportFailures?: boolean;
@@ -158,10 +157,7 @@ export async function getViewer(req: Request, options: GetViewerOptions = {}): P
   if (token === undefined) return { kind: "guest" };
 
   const fail = (reason: ViewerFailureReason): never => {
-    const ip =
-      options.ip !== undefined
-        ? options.ip
-        : clientIp(req, { header: env.TRUST_PROXY_HEADER, hops: env.TRUST_PROXY_HOPS });
+    const ip = options.ip ?? null;
     if (options.reportFailures !== false) reportFailure({ reason, path: new URL(req.url).pathname, ...(ip ? { ip } : {}) });
     throw new AppError("unauthorized", "Your session is not valid. Sign in again.");
   };

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { spawnAppServer, type SpawnedAppServer } from "@/e2e/support/app-server";
 import { startFakeOpenAI, type FakeOpenAIServer } from "@/e2e/support/fake-openai";
 import { getEnv } from "@/lib/env";
-import { startTestApp, TEST_AUTH_SECRET, type TestApp } from "@/e2e/support/harness/app-harness";
+import { realStoreServerEnv, startTestApp, type TestApp } from "@/e2e/support/harness/app-harness";
 import { openTestDb, type TestDb } from "@/e2e/support/harness/stores-db";
 import { openTestKv, type TestKv } from "@/e2e/support/harness/stores-kv";
 import { INFLIGHT_KEY } from "./keys";
@@ -154,21 +154,10 @@ describe.skipIf(!process.env.TEST_REDIS_URL)("one cap shared by two app instance
     kv = await openTestKv();
     db = await openTestDb();
     const env = {
-      DATABASE_URL: db.url!,
-      DATABASE_POOL_MAX: "4",
-      UPSTASH_REDIS_REST_URL: kv.rest!.url,
-      UPSTASH_REDIS_REST_TOKEN: kv.rest!.token,
-      REDIS_KEY_PREFIX: kv.prefix,
-      REDIS_TIMEOUT_MS: "5000",
-      OPENAI_API_KEY: "sk-test",
-      OPENAI_BASE_URL: `${fake.url}/v1`,
-      AUTH_SECRET: TEST_AUTH_SECRET,
+      ...realStoreServerEnv({ db, kv, fake }),
       GEN_MAX_INFLIGHT: String(CAP),
       GEN_QUEUE_TIMEOUT_MS: "3000",
       GUEST_DAILY_LIMIT: "100000",
-      RATE_LIMIT_GENERATE_PER_MIN: "100000",
-      RATE_LIMIT_API_PER_MIN: "100000",
-      LOG_LEVEL: "warn",
       // Each request plays a distinct client behind a trusted proxy.
       TRUST_PROXY_HEADER: "x-forwarded-for",
     };

@@ -1,7 +1,6 @@
 import type { ImageMime } from "@/lib/ai/types";
 
 // Defined with the other request limits, where the client-side picker can import it too.
-export { MAX_IMAGE_BYTES } from "@/lib/ai/types";
 
 /** The image type from its first bytes; the declared Content-Type is never trusted. */
 export function detectImageMime(bytes: Uint8Array): ImageMime | null {

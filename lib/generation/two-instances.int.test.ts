@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnAppServer, type SpawnedAppServer } from "@/e2e/support/app-server";
 import { startFakeOpenAI, type FakeOpenAIServer } from "@/e2e/support/fake-openai";
-import { TEST_AUTH_SECRET } from "@/e2e/support/harness/app-harness";
+import { realStoreServerEnv, TEST_AUTH_SECRET } from "@/e2e/support/harness/app-harness";
 import { openTestDb, type TestDb } from "@/e2e/support/harness/stores-db";
 import { openTestKv, type TestKv } from "@/e2e/support/harness/stores-kv";
 import { signSessionToken } from "@/lib/auth/tokens";
@@ -35,20 +35,7 @@ describe.skipIf(!real)("two app instances on one database and one Redis", () => 
     fake = await startFakeOpenAI();
     kv = await openTestKv();
     db = await openTestDb();
-    const env = {
-      DATABASE_URL: db.url!,
-      DATABASE_POOL_MAX: "4",
-      UPSTASH_REDIS_REST_URL: kv.rest!.url,
-      UPSTASH_REDIS_REST_TOKEN: kv.rest!.token,
-      REDIS_KEY_PREFIX: kv.prefix,
-      REDIS_TIMEOUT_MS: "5000",
-      OPENAI_API_KEY: "sk-test",
-      OPENAI_BASE_URL: `${fake.url}/v1`,
-      AUTH_SECRET: TEST_AUTH_SECRET,
-      RATE_LIMIT_GENERATE_PER_MIN: "100000",
-      RATE_LIMIT_API_PER_MIN: "100000",
-      LOG_LEVEL: "warn",
-    };
+    const env = realStoreServerEnv({ db, kv, fake });
     [a, b] = await Promise.all([spawnAppServer({ env }), spawnAppServer({ env })]);
   }, 90_000);
 

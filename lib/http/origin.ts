@@ -1,6 +1,5 @@
 import "server-only";
 import { getEnv } from "@/lib/env";
-import { AppError } from "@/lib/errors";
 
 function hostOf(url: string): string | null {
   try {
@@ -27,9 +26,4 @@ export function isCrossSiteRequest(req: Request): boolean {
   const appUrl = getEnv().APP_URL;
   if (appUrl) allowed.add(hostOf(appUrl) ?? "");
   return !allowed.has(originHost);
-}
-
-/** Refuses (403 forbidden) a state-changing request sent from another site. */
-export function assertSameOrigin(req: Request): void {
-  if (isCrossSiteRequest(req)) throw new AppError("forbidden", "Cross-site requests are not allowed.");
 }

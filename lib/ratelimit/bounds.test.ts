@@ -10,7 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Redis as IORedis } from "ioredis";
+import { deleteKeys } from "@/e2e/support/harness/stores-kv";
 import { applyTestEnv } from "@/e2e/support/harness/env";
 import { startUpstashRestServer, type UpstashRestServer } from "@/e2e/support/upstash-rest-server";
 import { AppError } from "@/lib/errors";
@@ -97,15 +97,7 @@ describe.skipIf(!REDIS_URL)("rate limiter memory is bounded (Redis: @upstash/rat
   });
   afterAll(async () => {
     await rest?.close();
-    const redis = new IORedis(REDIS_URL ?? "", { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await redis.connect();
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== "0");
-    redis.disconnect();
+    await deleteKeys(REDIS_URL ?? "", prefix);
   });
 
   // Past the bound, not all 100,000: each limited client costs Redis 2–3 HTTP requests, and

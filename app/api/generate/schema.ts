@@ -1,12 +1,10 @@
 import { z } from "zod";
-import { LANGS, MODES, PLATFORMS } from "@/lib/ai/types";
+import { LANGS, MAX_IMAGE_BYTES, MAX_TEXT_CHARS, MODES, PLATFORMS } from "@/lib/ai/types";
 import { AppError } from "@/lib/errors";
 import type { GenerateInput } from "@/lib/generation/engine";
-import { MAX_IMAGE_BYTES, detectImageMime } from "@/lib/generation/image";
+import { detectImageMime } from "@/lib/generation/image";
 import { parseJsonText, readBodyBytes, readBodyText, zodIssues } from "@/lib/http/body";
 import type { BodyParser } from "@/lib/http/route";
-
-export const MAX_TEXT_CHARS = 2000;
 
 /** Length in characters as people count them (code points), after trimming. */
 const text = z

@@ -38,6 +38,28 @@ import { openTestKv } from "./stores-kv";
 
 export const TEST_AUTH_SECRET = "test-secret-for-integration-tests-0123456789";
 
+/**
+ * The environment of an app server process (spawnAppServer) on the real stores: the test
+ * database, Redis through the Upstash-REST test server, the fake OpenAI server, no burst limits.
+ */
+export function realStoreServerEnv(stores: { db: { url?: string }; kv: { rest?: UpstashRestServer; prefix: string }; fake: FakeOpenAIServer }): Record<string, string> {
+  if (!stores.db.url || !stores.kv.rest) throw new Error("realStoreServerEnv needs TEST_DATABASE_URL and TEST_REDIS_URL");
+  return {
+    DATABASE_URL: stores.db.url,
+    DATABASE_POOL_MAX: "4",
+    UPSTASH_REDIS_REST_URL: stores.kv.rest.url,
+    UPSTASH_REDIS_REST_TOKEN: stores.kv.rest.token,
+    REDIS_KEY_PREFIX: stores.kv.prefix,
+    REDIS_TIMEOUT_MS: "5000",
+    OPENAI_API_KEY: "sk-test",
+    OPENAI_BASE_URL: `${stores.fake.url}/v1`,
+    AUTH_SECRET: TEST_AUTH_SECRET,
+    RATE_LIMIT_GENERATE_PER_MIN: "100000",
+    RATE_LIMIT_API_PER_MIN: "100000",
+    LOG_LEVEL: "warn",
+  };
+}
+
 type Handler = (req: Request, segment: { params: Promise<Record<string, string>> }) => Promise<Response>;
 type RouteModule = Record<string, unknown>;
 
