@@ -9,7 +9,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTE_FILES, startTestApp, type TestApp } from "@/e2e/support/harness/app-harness";
-import { HTTP_METHODS, type RouteHandler, type RoutePolicy } from "@/lib/http/route";
+import { HTTP_METHODS, json, route, type RouteHandler, type RoutePolicy } from "@/lib/http/route";
 import { blockAddress } from "@/lib/security/blocklist";
 
 type Row = Pick<RoutePolicy, "auth" | "sameOrigin" | "limit"> & { invalidSession?: "guest" };
@@ -203,8 +203,29 @@ describe("route policy on the wire", () => {
     }
   });
 
-  it("roles rank: a moderator passes a user route", async () => {
-    const res = await app.request("GET", "/api/me", { ip: freshIp(), token: moderator.token });
-    expect(res.status).toBe(200);
+  it("roles rank: user < moderator < admin; a too-low role is 403 forbidden and recorded", async () => {
+    const admin = await app.signUp();
+    await app.db.query(`update litstatus.profiles set role = 'admin' where user_id = $1`, [admin.userId]);
+    const forModerators = route("t.moderator", { auth: "moderator", sameOrigin: false, limit: null }, async ({ viewer }) => json({ role: viewer.role }));
+    const forAdmins = route("t.admin", { auth: "admin", sameOrigin: false, limit: null }, async ({ viewer }) => json({ role: viewer.role }));
+    const call = async (handler: RouteHandler, token?: string) => {
+      const headers = new Headers(token ? { authorization: `Bearer ${token}` } : {});
+      const res = await handler(new Request("http://litstatus.test/api/admin/t", { headers }));
+      return `${res.status} ${(await errorCode(res.clone())) ?? ((await res.json()) as { role: string }).role}`;
+    };
+    expect(await call(forModerators)).toBe("401 unauthorized");
+    expect(await call(forModerators, user.token)).toBe("403 forbidden");
+    expect(await call(forModerators, moderator.token)).toBe("200 moderator");
+    expect(await call(forModerators, admin.token)).toBe("200 admin");
+    expect(await call(forAdmins, user.token)).toBe("403 forbidden");
+    expect(await call(forAdmins, moderator.token)).toBe("403 forbidden");
+    expect(await call(forAdmins, admin.token)).toBe("200 admin");
+    await app.flush();
+    const [row] = await app.db.query<{ n: number }>(
+      `select count(*)::int as n from litstatus.security_events where event_type = 'forbidden' and user_id = $1`,
+      [moderator.userId],
+    );
+    expect(row?.n).toBe(1);
+    expect((await app.request("GET", "/api/me", { ip: freshIp(), token: moderator.token })).status).toBe(200);
   });
 });

@@ -49,15 +49,7 @@ async function guestUsed(ip: string): Promise<number> {
   return ((await res.json()) as QuotaBody).quota.used;
 }
 
-async function userUsage(userId: string): Promise<{ used: number; charges: number; refunds: number }> {
-  const [usage] = await app.db.query<{ used: number }>(`select used from litstatus.usage_daily where user_id = $1`, [userId]);
-  const rows = await app.db.query<{ kind: string; n: number }>(
-    `select kind, count(*)::int as n from litstatus.usage_ledger where user_id = $1 group by kind`,
-    [userId],
-  );
-  const count = (kind: string) => rows.find((r) => r.kind === kind)?.n ?? 0;
-  return { used: usage?.used ?? 0, charges: count("charge"), refunds: count("refund") };
-}
+const userUsage = (userId: string) => app.userUsage(userId);
 
 interface EventRow {
   event_type: string;

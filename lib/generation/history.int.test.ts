@@ -6,20 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "@/e2e/support/harness/app-harness";
+import type { HistoryItem } from "./history";
 
-interface HistoryItem {
-  id: string;
-  status: "pending" | "complete" | "failed";
-  mode: string;
-  lang: string;
-  platform: string | null;
-  text: string | null;
-  caption: string | null;
-  hashtags: string[];
-  cached: boolean;
-  errorCode: string | null;
-  createdAt: string;
-}
 interface Page {
   items: HistoryItem[];
   total: number;

@@ -48,15 +48,7 @@ async function guestUsed(ip: string): Promise<number> {
   return ((await (await app.request("GET", "/api/quota", { ip })).json()) as QuotaBody).quota.used;
 }
 
-async function userUsage(userId: string): Promise<{ used: number; charges: number; refunds: number }> {
-  const [usage] = await app.db.query<{ used: number }>(`select used from litstatus.usage_daily where user_id = $1`, [userId]);
-  const rows = await app.db.query<{ kind: string; n: number }>(
-    `select kind, count(*)::int as n from litstatus.usage_ledger where user_id = $1 group by kind`,
-    [userId],
-  );
-  const count = (kind: string) => rows.find((r) => r.kind === kind)?.n ?? 0;
-  return { used: usage?.used ?? 0, charges: count("charge"), refunds: count("refund") };
-}
+const userUsage = (userId: string) => app.userUsage(userId);
 
 /** `regenerate: true` bypasses the cache, so only the key can make a repeat free. */
 const input = (what: string) => ({ text: `idempotency ${what} ${++seq}`, mode: "standard", lang: "en", regenerate: true });

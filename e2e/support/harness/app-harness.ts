@@ -106,6 +106,8 @@ export interface TestApp {
   generate(body: unknown, options?: RequestOptions): Promise<Response>;
   /** Creates a user (profile via the auth.users trigger) and returns a bearer token for them. */
   signUp(email?: string, plan?: "free" | "pro"): Promise<{ userId: string; token: string }>;
+  /** A user's usage today (net of refunds) and their ledger's charges and refunds, all days. */
+  userUsage(userId: string): Promise<{ used: number; charges: number; refunds: number }>;
   /** Writes buffered records (generations, events) now. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -177,6 +179,15 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       if (plan === "pro") await dbHandle.db.query(`update litstatus.profiles set plan = 'pro' where user_id = $1`, [userId]);
       const token = await signSessionToken({ sub: userId, email }, TEST_AUTH_SECRET, 3600);
       return { userId, token };
+    },
+    async userUsage(userId) {
+      const [usage] = await dbHandle.db.query<{ used: number }>(`select used from litstatus.usage_daily where user_id = $1`, [userId]);
+      const rows = await dbHandle.db.query<{ kind: string; n: number }>(
+        `select kind, count(*)::int as n from litstatus.usage_ledger where user_id = $1 group by kind`,
+        [userId],
+      );
+      const count = (kind: string) => rows.find((r) => r.kind === kind)?.n ?? 0;
+      return { used: usage?.used ?? 0, charges: count("charge"), refunds: count("refund") };
     },
     async flush() {
       await writer()?.flush();

@@ -1,16 +1,6 @@
-import { clearedSessionCookie } from "@/lib/auth/session-cookie";
-import {
-  clearSupabaseSession,
-  createSupabaseForRequest,
-  signOutSupabase,
-  SupabaseResponseCookies,
-  withFreshSupabaseToken,
-} from "@/lib/auth/supabase-server";
-import { supabaseSignInConfig } from "@/lib/auth/supabase-client";
-import { getViewer, revokeAllSessions } from "@/lib/auth/viewer";
-import { getEnv, type Env } from "@/lib/env";
+import { signOut } from "@/lib/auth/sign-out";
 import { readBodyText, readJsonBody } from "@/lib/http/body";
-import { errorResponse, unauthorizedClearingSession } from "@/lib/http/responses";
+import { errorResponse } from "@/lib/http/responses";
 import { AppError, json, methods, route, type BodyParser } from "@/lib/http/route";
 import { logoutSchema } from "./schema";
 
@@ -25,56 +15,22 @@ const logoutBody: BodyParser<{ everywhere?: boolean }> = async (req, { maxJsonBy
   return {};
 };
 
-/** Supabase mode with a sign-in configured: the session's client and the cookies it writes. */
-function supabaseSession(req: Request, env: Env) {
-  const config = supabaseSignInConfig(env);
-  if (!config) return null;
-  const cookies = new SupabaseResponseCookies();
-  return { config, cookies, client: createSupabaseForRequest(req, cookies, config) };
-}
-
-/**
- * Ends this browser's session; with `{ everywhere: true }` every session of the account. In
- * Supabase mode the session is also signed out at Supabase (scope `local`, or `global` for
- * everywhere, which revokes every refresh token) and its cookies are cleared.
- */
-const logout = route("auth.logout", { auth: "anyone", sameOrigin: true, limit: "api", body: logoutBody }, async ({ req, ip, requestId, log, body }) => {
-  const env = getEnv();
-  const cookie = { secure: env.NODE_ENV === "production" };
-  const { everywhere } = body;
-  const supabase = supabaseSession(req, env);
-  const withSupabaseCleared = (response: Response): Response => {
-    if (!supabase) return response;
-    clearSupabaseSession(req, supabase.cookies, supabase.config);
-    const headers = supabase.cookies.applyTo(new Headers(response.headers));
-    return new Response(response.body, { status: response.status, headers });
-  };
-
-  if (everywhere) {
-    const viewerRequest = supabase ? await withFreshSupabaseToken(req, supabase.client) : req;
-    const viewer = await getViewer(viewerRequest, { ip }).catch((error: unknown) => {
-      if (error instanceof AppError && error.code === "unauthorized") return null;
-      throw error;
-    });
-    if (viewer?.kind !== "user") return withSupabaseCleared(unauthorizedClearingSession(requestId, cookie));
-    await revokeAllSessions(viewer.id);
-  }
-
-  if (supabase) {
-    const scope = everywhere ? "global" : "local";
-    const error = await signOutSupabase(req, supabase.client, scope);
-    if (error) {
-      log.warn({ scope, status: error.status, code: error.code }, "supabase sign-out failed");
-      // Everywhere must not claim success while Supabase still honours the other refresh tokens.
-      if (everywhere) {
-        const failure = new AppError("upstream_unavailable", "Signing out everywhere is unavailable right now. Please try again soon.");
-        return withSupabaseCleared(errorResponse(failure, requestId, { headers: { "Set-Cookie": clearedSessionCookie(cookie) } }));
-      }
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({
+  /**
+   * POST /api/auth/logout — ends this browser's session; `{ everywhere: true }` every session of
+   * the account. Every answer clears the session cookies, so a stale browser becomes a guest.
+   */
+  POST: route("auth.logout", { auth: "anyone", sameOrigin: true, limit: "api", body: logoutBody }, async ({ req, ip, requestId, log, body }) => {
+    const everywhere = body.everywhere ?? false;
+    const { outcome, clearCookies } = await signOut(req, { everywhere, ip, log });
+    const headers = clearCookies(new Headers());
+    if (outcome === "no_session") {
+      return errorResponse(new AppError("unauthorized", "Your session has ended. Sign in again."), requestId, { headers });
     }
-  }
-  return withSupabaseCleared(
-    json({ ok: true, everywhere: Boolean(everywhere) }, { headers: { "Set-Cookie": clearedSessionCookie(cookie) } }),
-  );
+    if (outcome === "unavailable") {
+      const failure = new AppError("upstream_unavailable", "Signing out everywhere is unavailable right now. Please try again soon.");
+      return errorResponse(failure, requestId, { headers });
+    }
+    return json({ ok: true, everywhere }, { headers });
+  }),
 });
-
-export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({ POST: logout });
