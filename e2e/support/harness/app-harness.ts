@@ -5,25 +5,7 @@
  * the fake OpenAI server. Nothing of ours is mocked.
  */
 import { randomUUID } from "node:crypto";
-import * as localCallbackRoute from "@/app/api/auth/local/callback/route";
-import * as localStartRoute from "@/app/api/auth/local/start/route";
-import * as logoutRoute from "@/app/api/auth/logout/route";
-import * as sessionRoute from "@/app/api/auth/session/route";
-import * as supabaseCallbackRoute from "@/app/api/auth/supabase/callback/route";
-import * as supabaseOAuthRoute from "@/app/api/auth/supabase/oauth/route";
-import * as supabaseStartRoute from "@/app/api/auth/supabase/start/route";
-import * as notFoundRoute from "@/app/api/[...path]/route";
-import * as cspReportRoute from "@/app/api/csp-report/route";
-import * as eventsRoute from "@/app/api/events/route";
-import * as feedbackRoute from "@/app/api/feedback/route";
-import * as generateRoute from "@/app/api/generate/route";
-import * as generationRoute from "@/app/api/generations/[id]/route";
-import * as generationsRoute from "@/app/api/generations/route";
-import * as readyRoute from "@/app/api/health/ready/route";
-import * as healthRoute from "@/app/api/health/route";
-import * as meRoute from "@/app/api/me/route";
-import * as quotaRoute from "@/app/api/quota/route";
-import * as wishlistRoute from "@/app/api/wishlist/route";
+import { loadRoutes, matchRoute, type RouteEntry } from "@/e2e/support/app-server";
 import { installAuthSecurityHook } from "@/lib/auth/security-hook";
 import { signSessionToken } from "@/lib/auth/tokens";
 import type { Db } from "@/lib/db";
@@ -60,31 +42,15 @@ export function realStoreServerEnv(stores: { db: { url?: string }; kv: { rest?: 
   };
 }
 
-type Handler = (req: Request, segment: { params: Promise<Record<string, string>> }) => Promise<Response>;
-type RouteModule = Record<string, unknown>;
-
-/** Every API route file, by path pattern (the last one is the catch-all, as in Next's router). */
-export const ROUTE_FILES: { file: string; pattern: RegExp; module: RouteModule }[] = [
-  { file: "app/api/generate/route.ts", pattern: /^\/api\/generate$/, module: generateRoute },
-  { file: "app/api/quota/route.ts", pattern: /^\/api\/quota$/, module: quotaRoute },
-  { file: "app/api/generations/route.ts", pattern: /^\/api\/generations$/, module: generationsRoute },
-  { file: "app/api/generations/[id]/route.ts", pattern: /^\/api\/generations\/(?<id>[^/]+)$/, module: generationRoute },
-  { file: "app/api/health/route.ts", pattern: /^\/api\/health$/, module: healthRoute },
-  { file: "app/api/health/ready/route.ts", pattern: /^\/api\/health\/ready$/, module: readyRoute },
-  { file: "app/api/me/route.ts", pattern: /^\/api\/me$/, module: meRoute },
-  { file: "app/api/wishlist/route.ts", pattern: /^\/api\/wishlist$/, module: wishlistRoute },
-  { file: "app/api/feedback/route.ts", pattern: /^\/api\/feedback$/, module: feedbackRoute },
-  { file: "app/api/events/route.ts", pattern: /^\/api\/events$/, module: eventsRoute },
-  { file: "app/api/csp-report/route.ts", pattern: /^\/api\/csp-report$/, module: cspReportRoute },
-  { file: "app/api/auth/session/route.ts", pattern: /^\/api\/auth\/session$/, module: sessionRoute },
-  { file: "app/api/auth/logout/route.ts", pattern: /^\/api\/auth\/logout$/, module: logoutRoute },
-  { file: "app/api/auth/local/start/route.ts", pattern: /^\/api\/auth\/local\/start$/, module: localStartRoute },
-  { file: "app/api/auth/local/callback/route.ts", pattern: /^\/api\/auth\/local\/callback$/, module: localCallbackRoute },
-  { file: "app/api/auth/supabase/start/route.ts", pattern: /^\/api\/auth\/supabase\/start$/, module: supabaseStartRoute },
-  { file: "app/api/auth/supabase/oauth/route.ts", pattern: /^\/api\/auth\/supabase\/oauth$/, module: supabaseOAuthRoute },
-  { file: "app/api/auth/supabase/callback/route.ts", pattern: /^\/api\/auth\/supabase\/callback$/, module: supabaseCallbackRoute },
-  { file: "app/api/[...path]/route.ts", pattern: /^\/api\/(?<path>.+)$/, module: notFoundRoute },
-];
+/**
+ * Every API route file under app/api, loaded from disk the way Next's router sees them (most
+ * specific first, the catch-all last): a new route is served here without registering it.
+ */
+export function testRoutes(): Promise<RouteEntry[]> {
+  const globals = globalThis as unknown as { __litstatusTestRoutes?: Promise<RouteEntry[]> };
+  globals.__litstatusTestRoutes ??= loadRoutes();
+  return globals.__litstatusTestRoutes;
+}
 
 export interface RequestOptions {
   json?: unknown;
@@ -144,12 +110,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
 
   const request = async (method: string, path: string, options: RequestOptions = {}): Promise<Response> => {
     const url = new URL(path, "http://litstatus.test");
-    const route = ROUTE_FILES.find((r) => r.pattern.test(url.pathname));
-    const handler = route?.module[method] as Handler | undefined;
-    if (!route || !handler) throw new Error(`no test route for ${method} ${url.pathname}`);
-    const groups = route.pattern.exec(url.pathname)?.groups ?? {};
-    // A catch-all segment arrives as the list of its parts, as Next passes it.
-    const params: Record<string, unknown> = groups.path === undefined ? groups : { path: groups.path.split("/") };
+    const match = matchRoute(await testRoutes(), url.pathname);
+    const handler = match?.route.handlers[method as keyof RouteEntry["handlers"]];
+    if (!match || !handler) throw new Error(`no test route for ${method} ${url.pathname}`);
     const headers = new Headers(options.headers);
     // No Node server in between: stamp the peer as the server layer would (overriding any forgery).
     simulatePeerAddressLayer();
@@ -160,7 +123,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       body = JSON.stringify(options.json);
       if (!headers.has("content-type")) headers.set("content-type", "application/json");
     }
-    return handler(new Request(url, { method, headers, body }), { params: Promise.resolve(params as Record<string, string>) });
+    return handler(new Request(url, { method, headers, body }), { params: Promise.resolve(match.params) });
   };
 
   const writer = () => globals.__litstatusWriter as RecordWriter | undefined;
