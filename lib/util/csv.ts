@@ -9,8 +9,9 @@ export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return "";
   let text: string;
   if (value instanceof Date) text = value.toISOString();
-  else if (typeof value === "object") text = JSON.stringify(value);
-  else text = String(value as string | number | boolean | bigint);
+  else if (typeof value === "string") text = value;
+  else if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") text = value.toString();
+  else text = JSON.stringify(value) ?? "";
   if (FORMULA_START.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replaceAll('"', '""')}"` : text;
 }
