@@ -10,6 +10,11 @@ export interface AdminActor {
   requestId: string;
 }
 
+/** The actor of a route's request: `adminActor(ctx)` in an admin route's handler. */
+export function adminActor(ctx: { viewer: { id: string; email: string | null }; ip: string | null; requestId: string }): AdminActor {
+  return { userId: ctx.viewer.id, email: ctx.viewer.email, ip: ctx.ip, requestId: ctx.requestId };
+}
+
 export interface AuditEntry {
   /** A short verb phrase: `blocklist.add`, `user.update`, `breaker.force_open`, … */
   action: string;

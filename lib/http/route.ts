@@ -5,6 +5,7 @@ import { getEnv, isDebugEnabled } from "@/lib/env";
 import { AppError, toAppError } from "@/lib/errors";
 import { logFor, type Logger } from "@/lib/observability/logger";
 import { runWithRequestStats, type RequestStats } from "@/lib/observability/request-stats";
+import { observeRequest } from "@/lib/observability/requests";
 import { ServerTiming } from "@/lib/observability/server-timing";
 import { clientIp } from "./client-ip";
 import { authorize, enforceBlocklist, enforceLimit, enforceSameOrigin, parseBody, parseParams, parseQuery, recordDenial, type RoutePolicy } from "./policy";
@@ -113,12 +114,14 @@ export function route<B = undefined, Q = undefined, P = Record<string, never>, A
       headers.set("X-Debug-Round-Trips", `kv=${stats.kvRoundTrips}; db=${stats.dbRoundTrips}`);
     }
     const final = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    const ms = timing.elapsedMs();
+    observeRequest({ route: name, method: req.method, status: final.status, ms });
     log[policy.accessLog ?? "info"](
       {
         method: req.method,
         path: new URL(req.url).pathname,
         status: final.status,
-        ms: Math.round(timing.elapsedMs()),
+        ms: Math.round(ms),
         ip,
         kvRoundTrips: stats?.kvRoundTrips,
         dbRoundTrips: stats?.dbRoundTrips,
