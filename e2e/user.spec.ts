@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { expectAccessible, screenshots, signInLinkFromLog, watchConsole } from "./support/browser";
+import { expectAccessible, screenshots, signIn, watchConsole } from "./support/browser";
 import { e2eDatabaseUrl, queryE2e } from "./support/db";
 
 let clientSeq = 0;
@@ -7,25 +7,6 @@ test.beforeEach(async ({ context }, testInfo) => {
   clientSeq += 1;
   await context.setExtraHTTPHeaders({ "x-forwarded-for": `198.19.${testInfo.workerIndex % 100}.${(clientSeq % 250) + 1}` });
 });
-
-async function signIn(page: Page, email: string): Promise<string> {
-  await page.goto("/signin");
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByRole("button", { name: "Email me a sign-in link" }).click();
-  await expect(page.getByText("Check your inbox")).toBeVisible();
-  await expect.poll(() => {
-    try {
-      return signInLinkFromLog(email);
-    } catch {
-      return "";
-    }
-  }).not.toBe("");
-  await page.goto(signInLinkFromLog(email));
-  await expect(page.getByRole("link", { name: "Account" })).toBeVisible();
-  const session = (await (await page.request.get("/api/auth/session")).json()) as { viewer: { kind: string; id: string } };
-  expect(session.viewer.kind).toBe("user");
-  return session.viewer.id;
-}
 
 async function generate(page: Page, text: string): Promise<string> {
   await page.getByLabel("What's your post about?").fill(text);

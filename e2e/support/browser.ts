@@ -39,3 +39,23 @@ export function signInLinkFromLog(email: string): string {
   if (!url) throw new Error(`no sign-in link for ${email} in the server log`);
   return url;
 }
+
+/** Signs in through the local sign-in form and the link from the server log; returns the user id. */
+export async function signIn(page: Page, email: string): Promise<string> {
+  await page.goto("/signin");
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+  await expect(page.getByText("Check your inbox")).toBeVisible();
+  await expect.poll(() => {
+    try {
+      return signInLinkFromLog(email);
+    } catch {
+      return "";
+    }
+  }).not.toBe("");
+  await page.goto(signInLinkFromLog(email));
+  await expect(page.getByRole("link", { name: "Account" })).toBeVisible();
+  const session = (await (await page.request.get("/api/auth/session")).json()) as { viewer: { kind: string; id: string } };
+  expect(session.viewer.kind).toBe("user");
+  return session.viewer.id;
+}

@@ -8,6 +8,7 @@ let actor: AdminActor;
 beforeAll(async () => {
   app = await startTestApp();
   const { userId } = await app.signUp("boss@example.test");
+  await app.db.query(`update litstatus.profiles set role = 'admin' where user_id = $1`, [userId]);
   actor = { userId, email: "boss@example.test", ip: "203.0.113.1", requestId: "req-audit-1" };
 });
 afterAll(async () => {
@@ -36,6 +37,15 @@ describe(`admin audit log (${process.env.TEST_DATABASE_URL ? "PostgreSQL" : "PGl
     });
     expect(items[0]!.prevHash).toBe(items[1]!.hash);
     expect(await verifyAuditChain()).toMatchObject({ ok: true });
+  });
+
+  it("the data layer refuses a write by anyone but an enabled admin, whatever the route let through", async () => {
+    const { userId } = await app.signUp();
+    const before = (await auditRange(undefined, undefined)).length;
+    await expect(recordAudit({ ...actor, userId }, { action: "test.denied", target: null })).rejects.toMatchObject({ code: "forbidden" });
+    await app.db.query(`update litstatus.profiles set role = 'admin', disabled_at = now() where user_id = $1`, [userId]);
+    await expect(recordAudit({ ...actor, userId }, { action: "test.denied", target: null })).rejects.toMatchObject({ code: "forbidden" });
+    expect((await auditRange(undefined, undefined)).length).toBe(before);
   });
 
   it("a write that throws leaves neither the change nor an entry", async () => {

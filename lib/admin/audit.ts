@@ -1,6 +1,7 @@
 import "server-only";
 import { createHash } from "node:crypto";
 import { getDb, type Queryable } from "@/lib/db";
+import { AppError } from "@/lib/errors";
 
 /** Who did an admin write, from where: the route's viewer, client address and request id. */
 export interface AdminActor {
@@ -83,6 +84,12 @@ function normalized(value: unknown): unknown {
  * are not blocked.
  */
 export async function appendAudit(tx: Queryable, actor: AdminActor, entry: AuditEntry): Promise<AuditRow> {
+  // The data layer's own check, beside the route policy: only an enabled admin's write lands.
+  const [profile] = await tx.query<{ role: string }>(
+    `select role from litstatus.profiles where user_id = $1 and disabled_at is null`,
+    [actor.userId],
+  );
+  if (profile?.role !== "admin") throw new AppError("forbidden", "Only an admin can do this.");
   await tx.query(`lock table litstatus.admin_audit_log in share row exclusive mode`);
   const [last] = await tx.query<{ hash: string }>(`select hash from litstatus.admin_audit_log order by id desc limit 1`);
   const prevHash = last?.hash ?? GENESIS_HASH;
@@ -101,7 +108,7 @@ export async function appendAudit(tx: Queryable, actor: AdminActor, entry: Audit
   const [row] = await tx.query<{ id: string }>(
     `insert into litstatus.admin_audit_log
        (created_at, actor_id, actor_email, action, target, before, after, ip, request_id, prev_hash, hash)
-     values ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10, $11)
+     values ($1, $2, $3, $4, $5, ($6::text)::jsonb, ($7::text)::jsonb, $8, $9, $10, $11)
      returning id::text as id`,
     [
       content.createdAt,
