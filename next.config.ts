@@ -8,7 +8,7 @@ const nextConfig: NextConfig = {
   poweredByHeader: false,
   reactStrictMode: true,
   // Native/wasm and worker-thread packages stay as plain Node requires on the server.
-  serverExternalPackages: ["@electric-sql/pglite", "postgres", "pino"],
+  serverExternalPackages: ["@electric-sql/pglite", "postgres", "pino", "prom-client"],
   // Files read at run time that tracing cannot see: migrations and PGlite's wasm bundle.
   outputFileTracingIncludes: {
     "/**": ["./supabase/migrations/**", "./node_modules/@electric-sql/pglite/dist/**"],

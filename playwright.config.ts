@@ -98,6 +98,8 @@ export default defineConfig({
             OPENAI_API_KEY: "sk-fake-e2e",
             OPENAI_BASE_URL: `http://127.0.0.1:${FAKE_OPENAI_PORT}/v1`,
             MODERATION: "on",
+            // e2e/admin-console.spec.ts signs in as this admin (moderators are made in the database).
+            ADMIN_EMAILS: "admin@e2e.test",
           },
         },
       ],

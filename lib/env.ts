@@ -57,6 +57,8 @@ export const envSchema = z
     HEALTH_CACHE_MS: int(5000, 0, 5000),
     HEALTH_CHECK_TIMEOUT_MS: int(1500, 100, 2000),
     METRICS_TOKEN: optionalString,
+    // Admin alerts: POSTed JSON { alert, state, value, since } on each firing/resolved transition.
+    ALERT_WEBHOOK_URL: urlWithProtocols(["http:", "https:"]),
 
     // `none`: the TCP peer (the app is served directly). A proxy header only when the operator says so.
     TRUST_PROXY_HEADER: z.enum(["none", "x-forwarded-for", "cf-connecting-ip"]).default("none"),
@@ -96,6 +98,12 @@ export const envSchema = z
     GUEST_DAILY_LIMIT: int(3, 0, 1_000_000),
     USER_DAILY_LIMIT: int(20, 0, 1_000_000),
     PRO_DAILY_LIMIT: int(500, 0, 1_000_000),
+
+    // Retention (npm run retention, POST /api/admin/retention, POST /api/cron/retention).
+    CRON_SECRET: optionalString,
+    RETENTION_SECURITY_DAYS: int(90, 1, 3650),
+    RETENTION_FUNNEL_DAYS: int(180, 1, 3650),
+    RETENTION_GUEST_GENERATIONS_DAYS: int(30, 1, 3650),
   })
   .superRefine((env, ctx) => {
     const hasUrl = env.UPSTASH_REDIS_REST_URL !== undefined;

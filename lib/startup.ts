@@ -1,10 +1,12 @@
 import "server-only";
+import { startAlertEvaluator } from "@/lib/admin/alerts";
 import { authMode } from "@/lib/auth/mode";
 import { AuthConfigError, getLocalSigningSecret } from "@/lib/auth/secret";
 import { installAuthSecurityHook } from "@/lib/auth/security-hook";
 import { getDb } from "@/lib/db";
 import { EnvError, getEnv } from "@/lib/env";
 import { logFor } from "@/lib/observability/logger";
+import { refreshBlocklist } from "@/lib/security/blocklist";
 
 export async function startServer(): Promise<void> {
   let env;
@@ -21,6 +23,11 @@ export async function startServer(): Promise<void> {
     throw error;
   }
   installAuthSecurityHook();
+  // Every instance evaluates the console's alert rules every 15 s (transitions and the webhook
+  // happen with nobody watching) and publishes its queued generations; and reads the blocklist
+  // now, so the first request does not wait for it.
+  startAlertEvaluator();
+  void refreshBlocklist();
   const log = logFor("startup");
   log.info(
     {

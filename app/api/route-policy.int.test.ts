@@ -28,6 +28,7 @@ const POLICY: Record<string, { path: string; methods: Record<string, Row> }> = {
   },
   "app/api/health/route.ts": { path: "/api/health", methods: { GET: { auth: "anyone", sameOrigin: false, limit: null } } },
   "app/api/health/ready/route.ts": { path: "/api/health/ready", methods: { GET: { auth: "anyone", sameOrigin: false, limit: null } } },
+  "app/api/metrics/route.ts": { path: "/api/metrics", methods: { GET: { auth: "anyone", sameOrigin: false, limit: null } } },
   "app/api/me/route.ts": {
     path: "/api/me",
     methods: { GET: { auth: "user", sameOrigin: false, limit: "api" }, DELETE: { auth: "user", sameOrigin: true, limit: "api" } },
@@ -64,6 +65,7 @@ const POLICY: Record<string, { path: string; methods: Record<string, Row> }> = {
     path: "/api/auth/supabase/callback",
     methods: { GET: { auth: "anyone", sameOrigin: false, limit: "api" } },
   },
+  "app/api/cron/retention/route.ts": { path: "/api/cron/retention", methods: { POST: { auth: "anyone", sameOrigin: false, limit: "api" } } },
   /** Any other /api path: 404 in the envelope for every method (it defines none of its own). */
   "app/api/[...path]/route.ts": { path: "/api/no/such/route", methods: {} },
 };

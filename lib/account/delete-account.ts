@@ -32,57 +32,63 @@ async function count(tx: Queryable, sql: string, params: string[]): Promise<numb
  * events are kept without one and generation records are rejected.
  */
 export async function deleteAccount(db: Db, userId: string): Promise<AccountDeletion> {
-  return db.transaction(async (tx) => {
-    // Lock the account first: concurrent deletions of the same account take turns.
-    const [user] = await tx.query<{ email: string | null }>(
-      `select lower(coalesce(u.email, p.email)) as email
-         from auth.users u left join litstatus.profiles p on p.user_id = u.id
-        where u.id = $1
-        for update of u`,
-      [userId],
-    );
-    if (!user) {
-      return {
-        deleted: false,
-        generations: 0,
-        usageDaily: 0,
-        usageLedger: 0,
-        feedback: 0,
-        wishlist: 0,
-        loginTokens: 0,
-        funnelEventsAnonymized: 0,
-        securityEventsAnonymized: 0,
-      };
-    }
-    const email = user.email ?? "";
-    const feedback = await count(tx, `delete from litstatus.feedback where user_id = $1`, [userId]);
-    const generations = await count(tx, `delete from litstatus.generations where user_id = $1`, [userId]);
-    const usageDaily = await count(tx, `delete from litstatus.usage_daily where user_id = $1`, [userId]);
-    const usageLedger = await count(tx, `delete from litstatus.usage_ledger where user_id = $1`, [userId]);
-    const wishlist = await count(
-      tx,
-      `delete from litstatus.pro_wishlist where user_id = $1 or ($2 <> '' and lower(email) = $2)`,
-      [userId, email],
-    );
-    const loginTokens = email === "" ? 0 : await count(tx, `delete from litstatus.login_tokens where lower(email) = $1`, [email]);
-    const funnelEventsAnonymized = await count(tx, `update litstatus.funnel_events set user_id = null where user_id = $1`, [userId]);
-    const securityEventsAnonymized = await count(
-      tx,
-      `update litstatus.security_events set user_id = null, ip = null, user_agent = null where user_id = $1`,
-      [userId],
-    );
-    await tx.query(`delete from litstatus.profiles where user_id = $1`, [userId]);
-    await tx.query(`delete from auth.users where id = $1`, [userId]);
+  return db.transaction((tx) => deleteAccountIn(tx, userId));
+}
+
+/**
+ * The deletion's statements inside the caller's transaction `tx` (an admin's deletion commits
+ * together with its audit entry): the same path as deleteAccount.
+ */
+export async function deleteAccountIn(tx: Queryable, userId: string): Promise<AccountDeletion> {
+  // Lock the account first: concurrent deletions of the same account take turns.
+  const [user] = await tx.query<{ email: string | null }>(
+    `select lower(coalesce(u.email, p.email)) as email
+       from auth.users u left join litstatus.profiles p on p.user_id = u.id
+      where u.id = $1
+      for update of u`,
+    [userId],
+  );
+  if (!user) {
     return {
-      deleted: true,
-      generations,
-      usageDaily,
-      usageLedger,
-      feedback,
-      wishlist,
-      loginTokens,
-      funnelEventsAnonymized,
-      securityEventsAnonymized,
+      deleted: false,
+      generations: 0,
+      usageDaily: 0,
+      usageLedger: 0,
+      feedback: 0,
+      wishlist: 0,
+      loginTokens: 0,
+      funnelEventsAnonymized: 0,
+      securityEventsAnonymized: 0,
     };
-  });
+  }
+  const email = user.email ?? "";
+  const feedback = await count(tx, `delete from litstatus.feedback where user_id = $1`, [userId]);
+  const generations = await count(tx, `delete from litstatus.generations where user_id = $1`, [userId]);
+  const usageDaily = await count(tx, `delete from litstatus.usage_daily where user_id = $1`, [userId]);
+  const usageLedger = await count(tx, `delete from litstatus.usage_ledger where user_id = $1`, [userId]);
+  const wishlist = await count(
+    tx,
+    `delete from litstatus.pro_wishlist where user_id = $1 or ($2 <> '' and lower(email) = $2)`,
+    [userId, email],
+  );
+  const loginTokens = email === "" ? 0 : await count(tx, `delete from litstatus.login_tokens where lower(email) = $1`, [email]);
+  const funnelEventsAnonymized = await count(tx, `update litstatus.funnel_events set user_id = null where user_id = $1`, [userId]);
+  const securityEventsAnonymized = await count(
+    tx,
+    `update litstatus.security_events set user_id = null, ip = null, user_agent = null where user_id = $1`,
+    [userId],
+  );
+  await tx.query(`delete from litstatus.profiles where user_id = $1`, [userId]);
+  await tx.query(`delete from auth.users where id = $1`, [userId]);
+  return {
+    deleted: true,
+    generations,
+    usageDaily,
+    usageLedger,
+    feedback,
+    wishlist,
+    loginTokens,
+    funnelEventsAnonymized,
+    securityEventsAnonymized,
+  };
 }

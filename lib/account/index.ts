@@ -1,9 +1,9 @@
 import "server-only";
 import type { Viewer } from "@/lib/auth/viewer";
-import { getDb } from "@/lib/db";
+import { getDb, type Queryable } from "@/lib/db";
 import { getRecordWriter } from "@/lib/events";
 import { readQuota, utcDay, type QuotaView } from "@/lib/quota";
-import { deleteAccount, type AccountDeletion } from "./delete-account";
+import { deleteAccount, deleteAccountIn, type AccountDeletion } from "./delete-account";
 import { readDailyUsage, readProfileExtras, type AccountProfile, type UsageDay } from "./usage";
 
 export type { AccountDeletion, AccountProfile, UsageDay };
@@ -45,4 +45,18 @@ export async function readAccount(viewer: Extract<Viewer, { kind: "user" }>, now
 export async function deleteMyAccount(userId: string): Promise<AccountDeletion> {
   await getRecordWriter().flush();
   return deleteAccount(await getDb(), userId);
+}
+
+/**
+ * Deletes another user's account (the admin console), inside the caller's transaction so the
+ * deletion and its audit entry commit together. Call flushAccountRecords() first, as
+ * deleteMyAccount does.
+ */
+export function deleteAccountInTransaction(tx: Queryable, userId: string): Promise<AccountDeletion> {
+  return deleteAccountIn(tx, userId);
+}
+
+/** Writes this instance's buffered events now, so an account deletion anonymises them too. */
+export async function flushAccountRecords(): Promise<void> {
+  await getRecordWriter().flush();
 }

@@ -15,7 +15,8 @@ export const getPageViewer = cache(async (): Promise<Viewer> => {
     // API calls the page makes report it once and clear the cookie.
     return await getViewer(request, { reportFailures: false });
   } catch (error) {
-    if (error instanceof AppError && error.code === "unauthorized") return { kind: "guest" };
+    // A disabled account renders as signed out too.
+    if (error instanceof AppError && (error.code === "unauthorized" || error.code === "account_disabled")) return { kind: "guest" };
     throw error;
   }
 });

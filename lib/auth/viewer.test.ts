@@ -165,6 +165,19 @@ describe("getViewer", () => {
     await expect(getViewer(bearer(after))).resolves.toMatchObject({ kind: "user", id });
   });
 
+  it("refuses a disabled account with 403 account_disabled (even with a revoked token), and accepts it again once enabled", async () => {
+    const id = await createAuthUser("disabled@example.com");
+    const token = await tokenFor(id, "disabled@example.com");
+    await db.query("update litstatus.profiles set disabled_at = now(), sessions_revoked_at = now() + interval '1 second' where user_id = $1", [id]);
+    const error = await rejection(getViewer(bearer(token)));
+    expect(error.code).toBe("account_disabled");
+    expect(error.status).toBe(403);
+    // Not a token problem: nothing is reported as an auth failure.
+    expect(hook).not.toHaveBeenCalled();
+    await db.query("update litstatus.profiles set disabled_at = null, sessions_revoked_at = null where user_id = $1", [id]);
+    await expect(getViewer(bearer(token))).resolves.toMatchObject({ kind: "user", id });
+  });
+
   it("throws unauthorized for a bad token and reports the reason, client IP and path", async () => {
     const id = await createAuthUser("forged@example.com");
     const forged = await signSessionToken({ sub: id, email: "forged@example.com" }, "a-different-secret-of-sufficient-length!!", 3600);

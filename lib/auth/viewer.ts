@@ -102,12 +102,14 @@ interface ProfileRow {
   plan: string;
   role: string;
   revoked_at: number | null;
+  disabled: boolean;
   stale: boolean;
 }
 
 const SELECT_PROFILE = `
   select user_id, email, plan, role,
          extract(epoch from sessions_revoked_at)::float8 as revoked_at,
+         disabled_at is not null as disabled,
          last_seen_at < now() - interval '${LAST_SEEN_INTERVAL}' as stale
   from litstatus.profiles where user_id = $1`;
 
@@ -150,6 +152,7 @@ export interface GetViewerOptions {
 /**
  * Who is asking: a guest when no token is presented, a user when it verifies; any token that
  * does not verify (or belongs to a revoked session) is `unauthorized`, never a silent guest.
+ * A valid token of a disabled account is `account_disabled` (403).
  */
 export async function getViewer(req: Request, options: GetViewerOptions = {}): Promise<Viewer> {
   const env = getEnv();
@@ -174,6 +177,9 @@ export async function getViewer(req: Request, options: GetViewerOptions = {}): P
   const tokenEmail = claims.email?.trim().toLowerCase() || null;
   const profile = await loadProfile(db, claims, tokenEmail);
   if (!profile) return fail("unknown_user");
+  // Before the revocation check: disabling also ends the sessions, and the old token of a
+  // disabled account should say why it is refused (403 account_disabled, not 401).
+  if (profile.disabled) throw new AppError("account_disabled");
   if (profile.revoked_at !== null && claims.iat < profile.revoked_at) return fail("revoked");
 
   const email = tokenEmail ?? profile.email?.toLowerCase() ?? null;

@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import type { Db, SqlParam } from "@/lib/db/types";
 import { logFor } from "@/lib/observability/logger";
+import { countSecurityEvent, trackEventWriter } from "@/lib/observability/metrics";
 import { describeError } from "@/lib/util/describe-error";
 import { withTimeout } from "@/lib/util/with-timeout";
 
@@ -478,6 +479,7 @@ export function createRecordWriter(options: RecordWriterOptions): RecordWriter {
   let chain: Promise<unknown> = Promise.resolve();
 
   const buffered = () => queue.length + liveInflight;
+  trackEventWriter(() => ({ buffered: buffered(), dropped }));
 
   function safeLog(level: keyof RecordWriterLog, fields: object, message: string): void {
     try {
@@ -755,6 +757,7 @@ export function createRecordWriter(options: RecordWriterOptions): RecordWriter {
 
   return {
     securityEvent(event) {
+      countSecurityEvent(event.severity);
       enqueue("security_event", () => ({
         params: securityParams(event, new Date().toISOString()),
         label: String(clip(event.eventType, 64)),

@@ -5,8 +5,9 @@ import type { CaptionRequest } from "@/lib/ai/types";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { getKv } from "@/lib/kv";
+import { countCacheMiss, countQuotaDenial, observeBreakerAdmission } from "@/lib/observability/metrics";
 import { dailyLimit, guestQuotaKey, nextUtcMidnightMs, planOf, utcDay } from "@/lib/quota";
-import { BREAKER_KEY, BREAKER_PROBE_KEY, INFLIGHT_KEY, cacheKey, sha256 } from "./keys";
+import { BREAKER_KEY, BREAKER_PROBE_KEY, CACHE_STATS_KEEP_MS, INFLIGHT_KEY, cacheKey, cacheStatsKeys, sha256 } from "./keys";
 import { getDenyList, getProvider } from "./provider";
 import { securityEvent } from "./records";
 import { engineState } from "./single-flight";
@@ -89,12 +90,15 @@ export async function admit(job: Job): Promise<Admission> {
         lease: { key: INFLIGHT_KEY, holder, capacity: env.GEN_MAX_INFLIGHT, leaseMs },
         breakerCooldownMs: env.BREAKER_COOLDOWN_MS,
         probeLeaseMs: env.OPENAI_TIMEOUT_MS + LEASE_MARGIN_MS,
+        // Hits and misses, counted in Redis within this round trip: shared by every instance.
+        stats: { ...cacheStatsKeys(day), expireAtMs: nextUtcMidnightMs(nowMs) + CACHE_STATS_KEEP_MS },
       }),
     );
 
   let key = job.cacheKey;
   let fallbackModel: string | undefined;
   let result = await admitFor(key, false);
+  observeBreakerAdmission(result);
   // Breaker open and a fallback model configured: answer with it instead of failing fast. It
   // has its own cache entries (the model is part of the key) and does not feed the breaker.
   if (result.outcome === "open" && env.OPENAI_FALLBACK_MODEL && getProvider().name === "openai") {
@@ -110,11 +114,13 @@ export async function admit(job: Job): Promise<Admission> {
     case "open":
       throw new AppError("upstream_unavailable", undefined, { retryAfterSeconds: result.retryAfterMs / 1000 });
     case "quota_denied":
+      countQuotaDenial(job.plan);
       securityEvent(ctx, { eventType: "quota_exceeded", severity: "info", meta: { plan: job.plan } });
       throw new AppError("quota_exceeded", undefined, {
         retryAfterSeconds: (result.ttlMs > 0 ? result.ttlMs : nextUtcMidnightMs(nowMs) - nowMs) / 1000,
       });
     case "ok":
+      if (!job.input.regenerate) countCacheMiss();
       return {
         kind: "admitted",
         nowMs,

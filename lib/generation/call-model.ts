@@ -4,6 +4,7 @@ import { UpstreamError, type CaptionRequest, type CaptionResult } from "@/lib/ai
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import type { Logger } from "@/lib/observability/logger";
+import { adjustGenerationsInFlight, countModelTokens } from "@/lib/observability/metrics";
 import type { Admitted } from "./admit";
 import { getProvider } from "./provider";
 import { securityEvent } from "./records";
@@ -68,6 +69,7 @@ export async function callModel(job: Job, admitted: Admitted): Promise<Called> {
   const moderation = moderate(job);
   let result: CaptionResult;
   state.running += 1;
+  adjustGenerationsInFlight(1);
   try {
     [result] = await ctx.timing.measure("model", () =>
       Promise.all([generateWithRetry(job.req, deadlineAt, ctx.log, admitted.fallbackModel), moderation]),
@@ -82,7 +84,9 @@ export async function callModel(job: Job, admitted: Admitted): Promise<Called> {
     return { ok: false, error: upstreamAppError(error), breaker: fallback ? "none" : "failure" };
   } finally {
     state.running -= 1;
+    adjustGenerationsInFlight(-1);
   }
+  countModelTokens(result.usage);
   const breaker = fallback ? "none" : "success";
   const verdict = await moderation;
   if (verdict?.flagged) {

@@ -4,6 +4,7 @@ import { getDb } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { getKv } from "@/lib/kv";
+import { adjustGenerationsQueued, countQuotaDenial } from "@/lib/observability/metrics";
 import { dailyLimit, nextUtcMidnightMs } from "@/lib/quota";
 import { reserveUserQuota } from "@/lib/quota/user-quota";
 import type { Admitted } from "./admit";
@@ -47,6 +48,7 @@ export async function chargeUser(job: Job, admitted: Admitted): Promise<UserChar
     }),
   );
   if (!reserved.allowed) {
+    countQuotaDenial(job.plan);
     securityEvent(job.ctx, { eventType: "quota_exceeded", severity: "info", meta: { plan: job.plan } });
     throw new AppError("quota_exceeded", undefined, {
       retryAfterSeconds: (nextUtcMidnightMs(admitted.nowMs) - admitted.nowMs) / 1000,
@@ -96,9 +98,13 @@ export async function waitForSlot(job: Job, admitted: Admitted): Promise<void> {
   const env = getEnv();
   const state = engineState();
   state.queued += 1;
+  adjustGenerationsQueued(1);
   const gotSlot = await job.ctx.timing
     .measure("queue", () => pollForLease(admitted.holder, env.GEN_MAX_INFLIGHT, admitted.leaseMs, env.GEN_QUEUE_TIMEOUT_MS))
-    .finally(() => (state.queued -= 1));
+    .finally(() => {
+      state.queued -= 1;
+      adjustGenerationsQueued(-1);
+    });
   if (!gotSlot) {
     securityEvent(job.ctx, { eventType: "high_load_reject", severity: "warn", meta: { capacity: env.GEN_MAX_INFLIGHT } });
     throw new AppError("busy", undefined, { retryAfterSeconds: 2 });

@@ -4,6 +4,7 @@ import { getDb } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { getKv } from "@/lib/kv";
+import { countCacheHit, countGeneration, countGenerationFailure, observeBreakerState } from "@/lib/observability/metrics";
 import type { GenSettleResult } from "@/lib/kv/types";
 import { dailyLimit, quotaView, readQuota, type QuotaView } from "@/lib/quota";
 import { refundUserQuota } from "@/lib/quota/user-quota";
@@ -11,6 +12,7 @@ import type { Admitted } from "./admit";
 import type { BreakerOutcome } from "./call-model";
 import type { UserCharge } from "./charge";
 import { BREAKER_KEY, BREAKER_PROBE_KEY, INFLIGHT_KEY } from "./keys";
+import { getProvider } from "./provider";
 import { enqueueGeneration, saveUserGeneration, securityEvent, successEvent, type Finish } from "./records";
 import type { CaptionOutcome, GenerateResponse, Job } from "./types";
 
@@ -29,6 +31,7 @@ export type Worked =
 
 function response(job: Job, outcome: CaptionOutcome, cached: boolean, quota: QuotaView): GenerateResponse {
   successEvent(job, cached, outcome.provider);
+  countGeneration("success", outcome.provider, cached);
   return { id: job.id, mode: job.input.mode, lang: job.input.lang, ...outcome, cached, quota };
 }
 
@@ -42,6 +45,7 @@ function answered(outcome: CaptionOutcome, cached: boolean, extra: Partial<Finis
  */
 export async function serveHit(job: Job, outcome: CaptionOutcome, at: { nowMs: number; day: string; guestQuotaCount?: number }): Promise<GenerateResponse> {
   const { viewer, ip, timing } = job.ctx;
+  countCacheHit();
   const finish = answered(outcome, true, { latencyMs: Date.now() - job.startedAt });
   let quota: QuotaView;
   if (viewer.kind === "user") {
@@ -77,6 +81,7 @@ async function settleKv(job: Job, admitted: Admitted, worked: Worked): Promise<G
 }
 
 function reportBreaker(job: Job, settled: GenSettleResult | null): void {
+  if (settled) observeBreakerState(settled.state);
   if (settled?.transition === "opened") {
     job.ctx.log.warn({ threshold: getEnv().BREAKER_FAILURE_THRESHOLD }, "circuit breaker opened");
     securityEvent(job.ctx, { eventType: "breaker_open", severity: "error", meta: { breaker: "openai" } });
@@ -106,6 +111,7 @@ export async function settle(job: Job, admitted: Admitted, worked: Worked): Prom
   const kvSettled = settleKv(job, admitted, worked);
   if (!worked.ok) {
     const { charge, error } = worked;
+    countGenerationFailure(error, getProvider().name);
     if (charge) {
       await settleUserFailure(job, admitted.day, charge, error);
     } else if (!(error instanceof AppError)) {

@@ -293,6 +293,158 @@ function kvContract(name: string, open: () => Promise<Harness>): void {
       expect(await h.kv.cacheGet(k)).toBe("mine");
     });
 
+    describe("operations console: key scans, breaker writes, cache statistics", () => {
+      /** Scans to the end, as the console does. */
+      async function scanAll(prefix: string, remove: boolean): Promise<number> {
+        let cursor = "0";
+        let total = 0;
+        do {
+          const step = await h.kv.scanKeys(prefix, cursor, remove);
+          total += step.count;
+          cursor = step.cursor;
+        } while (cursor !== "0");
+        return total;
+      }
+
+      it("counts and deletes the string keys under a prefix only, never lease sets or other prefixes", async () => {
+        const p = key("scan") + ":";
+        for (let i = 0; i < 25; i++) await h.kv.cacheSet(`${p}c${i}`, "v", 60);
+        await h.kv.incrementWithinLimit(`${p}counter`, 5, h.now() + 60_000);
+        await h.kv.leaseAcquire(`${p}inflight`, "holder", 5, 60_000);
+        const outside = key("scan-outside");
+        await h.kv.cacheSet(outside, "keep", 60);
+        const other = h.withPrefix("other:");
+        await other.cacheSet(`${p}c0`, "theirs", 60);
+
+        expect(await scanAll(p, false)).toBe(26);
+        expect(await scanAll(p, true)).toBe(26);
+        expect(await scanAll(p, false)).toBe(0);
+        expect(await h.kv.cacheGet(`${p}c3`)).toBeNull();
+        expect(await h.kv.leaseCount(`${p}inflight`)).toBe(1);
+        expect(await h.kv.cacheGet(outside)).toBe("keep");
+        expect(await other.cacheGet(`${p}c0`)).toBe("theirs");
+      });
+
+      it("treats glob characters in the prefix literally", async () => {
+        const p = key("glob") + ":";
+        await h.kv.cacheSet(`${p}a`, "v", 60);
+        await h.kv.cacheSet(`${p.slice(0, -1)}X:a`, "v", 60);
+        expect(await scanAll(`${p.slice(0, -2)}?:`, false)).toBe(0);
+        expect(await scanAll(`${p.slice(0, -2)}*`, false)).toBe(0);
+        expect(await scanAll(p, false)).toBe(1);
+      });
+
+      it("force-opens the breaker for exactly the given time, then lets the probe through; reset closes it", async () => {
+        const breakerKey = key("fbreaker");
+        const probeKey = key("fprobe");
+        const admitInput = (holder: string) => ({
+          cacheKey: key("fcache"),
+          checkCache: true,
+          breakerKey,
+          probeKey,
+          lease: { key: key("flease"), holder, capacity: 5, leaseMs: 60_000 },
+          breakerCooldownMs: 1_000,
+          probeLeaseMs: 10_000,
+        });
+        await h.kv.breakerWrite(breakerKey, "open", { forMs: 3_000, cooldownMs: 1_000 });
+        const snapshot = await h.kv.breakerRead(breakerKey);
+        expect(snapshot.state).toBe("open");
+        expect(snapshot.failures).toBe(0);
+        expect(Math.abs(snapshot.openedAtMs + 1_000 - (h.now() + 3_000))).toBeLessThanOrEqual(h.ttlToleranceMs);
+        const refused = await h.kv.genAdmit(admitInput("a"));
+        expect(refused.outcome).toBe("open");
+        if (refused.outcome === "open") {
+          expect(refused.retryAfterMs).toBeGreaterThan(3_000 - h.ttlToleranceMs - 1);
+          expect(refused.retryAfterMs).toBeLessThanOrEqual(3_000);
+        }
+        await h.elapse(3_100);
+        expect(await h.kv.genAdmit(admitInput("b"))).toMatchObject({ outcome: "ok", probe: true });
+
+        await h.kv.breakerWrite(breakerKey, "closed");
+        expect(await h.kv.breakerRead(breakerKey)).toEqual({ state: "closed", failures: 0, openedAtMs: 0 });
+        expect(await h.kv.genAdmit(admitInput("c"))).toMatchObject({ outcome: "ok", probe: false });
+      });
+
+      it("counts cache hits and misses in genAdmit, only when asked and only for lookups", async () => {
+        const stats = { hitsKey: key("hits"), missesKey: key("misses"), expireAtMs: h.now() + 60_000 };
+        const cacheKey = key("scache");
+        const base = {
+          cacheKey,
+          breakerKey: key("sbreaker"),
+          probeKey: key("sprobe"),
+          lease: { key: key("slease"), holder: "h", capacity: 100, leaseMs: 60_000 },
+          breakerCooldownMs: 30_000,
+          probeLeaseMs: 10_000,
+        };
+        expect((await h.kv.genAdmit({ ...base, checkCache: true, stats })).outcome).toBe("ok");
+        await h.kv.cacheSet(cacheKey, "cached", 60);
+        expect((await h.kv.genAdmit({ ...base, checkCache: true, stats })).outcome).toBe("hit");
+        expect((await h.kv.genAdmit({ ...base, checkCache: true, stats })).outcome).toBe("hit");
+        // regenerate (no lookup) and callers without stats count nothing
+        await h.kv.genAdmit({ ...base, checkCache: false, stats });
+        await h.kv.genAdmit({ ...base, checkCache: true });
+        // refused by an open breaker: not a miss
+        await h.kv.breakerWrite(base.breakerKey, "open");
+        await h.kv.genAdmit({ ...base, cacheKey: key("scache-other"), checkCache: true, stats });
+        expect(await h.kv.counterGet(stats.hitsKey)).toBe(2);
+        expect(await h.kv.counterGet(stats.missesKey)).toBe(1);
+      });
+    });
+
+    describe("hashes and set-if-absent (shared series, alert state)", () => {
+      it("hashIncrement adds integer increments per field; hashReadMany reads many hashes in order", async () => {
+        const a = key("hash");
+        const b = key("hash");
+        await h.kv.hashIncrement(a, { req: 2, err: 1 }, 60);
+        await h.kv.hashIncrement(a, { req: 3, b4: 1 }, 60);
+        await h.kv.hashIncrement(b, { req: -1 }, 60);
+        expect(await h.kv.hashReadMany([a, key("absent"), b])).toEqual([{ req: "5", err: "1", b4: "1" }, {}, { req: "-1" }]);
+        expect(await h.kv.hashReadMany([])).toEqual([]);
+        await expect(h.kv.hashIncrement(a, { req: 1.5 }, 60)).rejects.toThrow();
+      });
+
+      it("hashIncrement and hashSet (re)set the hash's TTL", async () => {
+        const k = key("hash-ttl");
+        await h.kv.hashIncrement(k, { n: 1 }, 1);
+        expect(await h.kv.hashReadMany([k])).toEqual([{ n: "1" }]);
+        await h.elapse(1300);
+        expect(await h.kv.hashReadMany([k])).toEqual([{}]);
+        expect(await h.kv.hashSet(k, "f", "v", 1)).toBe(true);
+        await h.elapse(1300);
+        expect(await h.kv.hashReadMany([k])).toEqual([{}]);
+      });
+
+      it("hashSet sets unconditionally, or compares and sets (null: only when the field is absent)", async () => {
+        const k = key("cas");
+        expect(await h.kv.hashSet(k, "f", "one", 60, null)).toBe(true);
+        expect(await h.kv.hashSet(k, "f", "two", 60, null)).toBe(false);
+        expect(await h.kv.hashSet(k, "f", "two", 60, "nope")).toBe(false);
+        expect(await h.kv.hashSet(k, "f", "two", 60, "one")).toBe(true);
+        expect(await h.kv.hashSet(k, "g", "x", 60)).toBe(true);
+        expect(await h.kv.hashSet(k, "g", "y", 60)).toBe(true);
+        expect(await h.kv.hashReadMany([k])).toEqual([{ f: "two", g: "y" }]);
+      });
+
+      it("hashSet with `expected`: exactly one of many concurrent writers wins", async () => {
+        const k = key("cas-race");
+        await h.kv.hashSet(k, "f", "start", 60);
+        const won = await Promise.all(Array.from({ length: 12 }, (_, i) => h.kv.hashSet(k, "f", `w${i}`, 60, "start")));
+        expect(won.filter(Boolean)).toHaveLength(1);
+        const winner = won.indexOf(true);
+        expect(await h.kv.hashReadMany([k])).toEqual([{ f: `w${winner}` }]);
+      });
+
+      it("setIfAbsent: exactly one of many concurrent callers sets the key; it expires", async () => {
+        const k = key("nx");
+        const won = await Promise.all(Array.from({ length: 12 }, (_, i) => h.kv.setIfAbsent(k, `v${i}`, 1)));
+        expect(won.filter(Boolean)).toHaveLength(1);
+        expect(await h.kv.cacheGet(k)).toBe(`v${won.indexOf(true)}`);
+        expect(await h.kv.setIfAbsent(k, "late", 1)).toBe(false);
+        await h.elapse(1300);
+        expect(await h.kv.setIfAbsent(k, "again", 1)).toBe(true);
+      });
+    });
+
     it("pings", async () => {
       await expect(h.kv.ping()).resolves.toBeUndefined();
     });
@@ -338,9 +490,15 @@ const ROUND_TRIP_OPS: [string, (kv: KvStore) => Promise<unknown>][] = [
   ],
   ["breakerRead", (kv) => kv.breakerRead("rt:breaker")],
   ["breakerWrite", (kv) => kv.breakerWrite("rt:breaker", "closed")],
+  ["breakerWrite (force-open)", (kv) => kv.breakerWrite("rt:breaker-forced", "open", { forMs: 1000, cooldownMs: 500 })],
+  ["scanKeys", (kv) => kv.scanKeys("rt:scan:", "0", false)],
   ["blocklistAdd", (kv) => kv.blocklistAdd(blockEntry({ id: "rt", expiresAtMs: Date.now() + 60_000 }))],
   ["blocklistList", (kv) => kv.blocklistList(Date.now())],
   ["blocklistRemove", (kv) => kv.blocklistRemove("rt")],
+  ["hashIncrement", (kv) => kv.hashIncrement("rt:hash", { n: 1 }, 60)],
+  ["hashReadMany", (kv) => kv.hashReadMany(["rt:hash", "rt:hash2"])],
+  ["hashSet", (kv) => kv.hashSet("rt:hash", "f", "v", 60, null)],
+  ["setIfAbsent", (kv) => kv.setIfAbsent("rt:nx", "v", 60)],
   ["ping", (kv) => kv.ping()],
 ];
 

@@ -19,6 +19,13 @@ export const MEMORY_STORE_MAX_ENTRIES = 50_000;
 export const MEMORY_STORE_MAX_LEASE_KEYS = 10_000;
 /** Bound on blocklist entries (operator-made, each with a TTL; expired ones go first). */
 export const MEMORY_STORE_MAX_BLOCK_ENTRIES = 10_000;
+/** Bound on hashes (shared series minutes, alert state): the oldest-written are evicted first. */
+export const MEMORY_STORE_MAX_HASH_KEYS = 10_000;
+
+interface HashEntry {
+  fields: Map<string, string>;
+  expiresAt: number;
+}
 
 interface Lease {
   sinceMs: number;
@@ -76,6 +83,30 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const leases = new Map<string, Map<string, Lease>>();
   const breakers = new Map<string, BreakerSnapshot>();
   const blocklist = new Map<string, BlockEntry>();
+  const hashes = new Map<string, HashEntry>();
+
+  function readHash(key: string): HashEntry | undefined {
+    const hash = hashes.get(prefix + key);
+    if (hash && hash.expiresAt <= now()) {
+      hashes.delete(prefix + key);
+      return undefined;
+    }
+    return hash;
+  }
+
+  /** The live hash at `key` (created empty), moved to the newest-written end, with a fresh TTL. */
+  function touchHash(key: string, ttlSeconds: number): HashEntry {
+    const hash = readHash(key) ?? { fields: new Map<string, string>(), expiresAt: 0 };
+    hash.expiresAt = now() + Math.max(1, Math.ceil(ttlSeconds)) * 1000;
+    hashes.delete(prefix + key);
+    hashes.set(prefix + key, hash);
+    while (hashes.size > MEMORY_STORE_MAX_HASH_KEYS) {
+      const oldest = hashes.keys().next().value;
+      if (oldest === undefined) break;
+      hashes.delete(oldest);
+    }
+    return hash;
+  }
 
   function read(key: string): Entry | undefined {
     const entry = entries.get(prefix + key);
@@ -129,6 +160,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     if (leases.get(prefix + key)?.size === 0) leases.delete(prefix + key);
   }
 
+  /** A cache statistics counter (genAdmit's `stats`): +1, expiring at `expireAtMs` from its first increment. */
+  function bump(key: string, expireAtMs: number): void {
+    const entry = read(key);
+    write(key, { value: String(Number(entry?.value ?? 0) + 1), expiresAt: entry?.expiresAt ?? expireAtMs });
+  }
+
   const ops: KvStore = {
     kind: "memory",
     async cacheGet(key) {
@@ -172,6 +209,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       if (input.checkCache) {
         const hit = read(input.cacheKey);
         if (hit) {
+          if (input.stats) bump(input.stats.hitsKey, input.stats.expireAtMs);
           const quota = input.quota ? read(input.quota.key) : undefined;
           return { outcome: "hit", value: hit.value, quotaCount: Number(quota?.value ?? 0), quotaTtlMs: ttlOf(quota) };
         }
@@ -186,6 +224,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         write(input.probeKey, { value: input.lease.holder, expiresAt: now() + input.probeLeaseMs });
         probe = true;
       }
+      if (input.checkCache && input.stats) bump(input.stats.missesKey, input.stats.expireAtMs);
       let quotaCount = 0;
       let quotaTtlMs = 0;
       if (input.quota) {
@@ -239,8 +278,24 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     async breakerRead(key) {
       return breakers.get(prefix + key) ?? { state: "closed", failures: 0, openedAtMs: 0 };
     },
-    async breakerWrite(key, state) {
-      breakers.set(prefix + key, { state, failures: 0, openedAtMs: state === "open" ? now() : 0 });
+    async breakerWrite(key, state, open) {
+      const openedAtMs = state !== "open" ? 0 : open ? now() + Math.max(0, Math.round(open.forMs)) - open.cooldownMs : now();
+      breakers.set(prefix + key, { state, failures: 0, openedAtMs });
+    },
+    async scanKeys(scanPrefix, _cursor, remove) {
+      const wanted = prefix + scanPrefix;
+      const t = now();
+      let count = 0;
+      for (const [name, entry] of entries) {
+        if (!name.startsWith(wanted)) continue;
+        if (entry.expiresAt !== undefined && entry.expiresAt <= t) {
+          entries.delete(name);
+          continue;
+        }
+        count += 1;
+        if (remove) entries.delete(name);
+      }
+      return { cursor: "0", count };
     },
     async blocklistAdd(entry) {
       blocklist.delete(entry.id);
@@ -260,6 +315,27 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     async blocklistList(nowMs) {
       for (const [id, e] of blocklist) if (e.expiresAtMs <= nowMs) blocklist.delete(id);
       return [...blocklist.values()].map((e) => ({ ...e }));
+    },
+    async hashIncrement(key, increments, ttlSeconds) {
+      for (const [field, by] of Object.entries(increments)) {
+        if (!Number.isSafeInteger(by)) throw new Error(`hashIncrement: ${field} must be an integer`);
+      }
+      const hash = touchHash(key, ttlSeconds);
+      for (const [field, by] of Object.entries(increments)) hash.fields.set(field, String(Number(hash.fields.get(field) ?? 0) + by));
+    },
+    async hashReadMany(keys) {
+      return keys.map((key) => Object.fromEntries(readHash(key)?.fields ?? []));
+    },
+    async hashSet(key, field, value, ttlSeconds, expected) {
+      const current = readHash(key)?.fields.get(field) ?? null;
+      if (expected !== undefined && current !== expected) return false;
+      touchHash(key, ttlSeconds).fields.set(field, value);
+      return true;
+    },
+    async setIfAbsent(key, value, ttlSeconds) {
+      if (read(key)) return false;
+      write(key, { value, expiresAt: now() + Math.max(1, Math.ceil(ttlSeconds)) * 1000 });
+      return true;
     },
     async ping() {},
   };

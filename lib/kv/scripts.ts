@@ -85,17 +85,26 @@ return out
  * The generation admission step in one round trip, cheapest check first:
  *   cached caption → breaker open → quota reserve → in-flight lease.
  * (The IP blocklist is not here: the route wrapper enforces it from an in-process snapshot.)
- * KEYS: 1 cache, 2 breaker hash, 3 breaker probe, 4 quota counter, 5 lease set, 6 its since hash.
+ * KEYS: 1 cache, 2 breaker hash, 3 breaker probe, 4 quota counter, 5 lease set, 6 its since hash,
+ *       7 cache hits counter, 8 cache misses counter.
  * ARGV: 1 check cache (0/1), 2 quota limit (-1: quota kept elsewhere), 3 quota expire-at ms,
  *       4 holder, 5 capacity, 6 lease ms, 7 breaker cooldown ms, 8 probe lease ms,
- *       9 skip the breaker (0/1: a call to the fallback model).
+ *       9 skip the breaker (0/1: a call to the fallback model),
+ *       10 count cache hits/misses (0/1), 11 their expire-at ms.
  * Returns {"hit", value, quotaCount, quotaPttl} | {"open", retryAfterMs}
  *       | {"quota_denied", count, pttl} | {"ok", quotaCount, quotaPttl, leaseAcquired, holders, probe}.
  */
 export const GEN_ADMIT = `${NOW}
+local function bump(key)
+  if ARGV[1] == '1' and ARGV[10] == '1' then
+    redis.call('INCR', key)
+    if redis.call('PTTL', key) < 0 then redis.call('PEXPIREAT', key, ARGV[11]) end
+  end
+end
 if ARGV[1] == '1' then
   local hit = redis.call('GET', KEYS[1])
   if hit then
+    bump(KEYS[7])
     return {'hit', hit, tonumber(redis.call('GET', KEYS[4]) or '0'), redis.call('PTTL', KEYS[4])}
   end
 end
@@ -110,6 +119,7 @@ if b[1] == 'open' and ARGV[9] ~= '1' then
   end
   probe = 1
 end
+bump(KEYS[8])
 local count = 0
 local pttl = -2
 local limit = tonumber(ARGV[2])
@@ -184,6 +194,34 @@ redis.call('PEXPIRE', KEYS[5], 86400000)
 return {transition, state}
 `;
 
+/**
+ * KEYS[1] breaker hash; ARGV[1] state ('open' | 'closed'), ARGV[2] keep open for ms (-1: opened
+ * now), ARGV[3] cooldown ms. Operator reset / force-open, on the Redis clock like admission.
+ */
+export const BREAKER_WRITE = `${NOW}
+local opened = 0
+if ARGV[1] == 'open' then
+  opened = now
+  local forMs = tonumber(ARGV[2])
+  if forMs >= 0 then opened = now + forMs - tonumber(ARGV[3]) end
+end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'failures', 0, 'opened_at', opened)
+redis.call('PEXPIRE', KEYS[1], 86400000)
+return 0
+`;
+
+/**
+ * One SCAN step over string keys. ARGV[1] cursor, ARGV[2] MATCH pattern, ARGV[3] COUNT,
+ * ARGV[4] delete them (0/1). Returns {next cursor, keys seen (or deleted)}.
+ */
+export const SCAN_KEYS = `
+local reply = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', tonumber(ARGV[3]), 'TYPE', 'string')
+local keys = reply[2]
+local n = #keys
+if ARGV[4] == '1' and n > 0 then n = redis.call('DEL', unpack(keys)) end
+return {reply[1], n}
+`;
+
 /** KEYS[1] breaker hash. Returns {state, failures, openedAt} without changing anything. */
 export const BREAKER_READ = `
 local b = redis.call('HMGET', KEYS[1], 'state', 'failures', 'opened_at')
@@ -220,4 +258,35 @@ for i = 1, #all, 2 do
   end
 end
 return live
+`;
+
+/** KEYS[1] hash; ARGV[1] ttl seconds, then field, increment pairs. HINCRBY each, then EXPIRE. */
+export const HASH_INCREMENT = `
+for i = 2, #ARGV, 2 do
+  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 0
+`;
+
+/** KEYS: hashes. Returns one HGETALL reply (a flat field, value list) per key. */
+export const HASH_READ_MANY = `
+local out = {}
+for i = 1, #KEYS do
+  out[i] = redis.call('HGETALL', KEYS[i])
+end
+return out
+`;
+
+/**
+ * KEYS[1] hash; ARGV[1] field, ARGV[2] value, ARGV[3] ttl seconds, ARGV[4] mode ('set': always,
+ * 'absent': only when the field is absent, 'equal': only when it holds ARGV[5]). Returns 1 when written.
+ */
+export const HASH_SET = `
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if ARGV[4] == 'absent' and current then return 0 end
+if ARGV[4] == 'equal' and current ~= ARGV[5] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
 `;

@@ -61,6 +61,13 @@ export interface GenAdmitInput {
   probeLeaseMs: number;
   /** Admit even while the breaker is open (a call to the fallback model, which the breaker does not guard). */
   skipBreaker?: boolean;
+  /**
+   * Cache statistics counters (the console's hit rate), bumped inside the same round trip: a
+   * hit counts in `hitsKey`; a miss that gets past the breaker counts in `missesKey` (a lookup
+   * answered "open" is not counted: it is retried with the fallback model's key, or refused).
+   * Each counter expires at `expireAtMs` (set on its first increment). Only when `checkCache`.
+   */
+  stats?: { hitsKey: string; missesKey: string; expireAtMs: number };
 }
 
 export type GenAdmitResult =
@@ -127,13 +134,42 @@ export interface KvStore {
   /** Generation settlement in one round trip (cache write, lease release, refund, breaker). */
   genSettle(input: GenSettleInput): Promise<GenSettleResult>;
   breakerRead(key: string): Promise<BreakerSnapshot>;
-  /** Writes the breaker state directly (operator reset / force-open). */
-  breakerWrite(key: string, state: BreakerState): Promise<void>;
+  /**
+   * Writes the breaker state directly (operator reset / force-open), failures zeroed. `open`
+   * forces an open breaker to stay open for `forMs` from now on the store's clock (it is
+   * recorded as opened at now + forMs - cooldownMs, so admission, which waits `cooldownMs`
+   * from the opening, lets the half-open probe through after exactly `forMs`).
+   */
+  breakerWrite(key: string, state: BreakerState, open?: { forMs: number; cooldownMs: number }): Promise<void>;
+  /**
+   * One step of a scan over the string keys (cache entries, counters) whose name starts with
+   * `prefix`: counts them, or deletes them when `remove`. Start with cursor "0"; the scan is
+   * done when the returned cursor is "0" (the memory store answers in one step). Lease sets,
+   * the breaker and the blocklist are other types and never included. A key may be counted
+   * twice by a scan that overlaps a resize of Redis' table; deletions are counted exactly.
+   */
+  scanKeys(prefix: string, cursor: string, remove: boolean): Promise<{ cursor: string; count: number }>;
   /** Adds (or replaces, by id) a blocklist entry. */
   blocklistAdd(entry: BlockEntry): Promise<void>;
   /** Removes an entry; true when it existed. */
   blocklistRemove(id: string): Promise<boolean>;
   /** Entries unexpired at `nowMs`, in no particular order; expired ones are deleted on the way. */
   blocklistList(nowMs: number): Promise<BlockEntry[]>;
+  /**
+   * Shared series and small shared state (console overview, alerts). Adds each integer
+   * increment to its field of the hash `key` (HINCRBY), then sets the hash to expire
+   * `ttlSeconds` from now.
+   */
+  hashIncrement(key: string, increments: Record<string, number>, ttlSeconds: number): Promise<void>;
+  /** Every field of each hash, in the order of `keys` (`{}` for an absent one), in one round trip. */
+  hashReadMany(keys: string[]): Promise<Record<string, string>[]>;
+  /**
+   * Sets `field` of the hash `key` to `value` and the hash to expire `ttlSeconds` from now.
+   * With `expected` (a compare-and-set): only when the field currently holds `expected`
+   * (`null`: the field is absent). True when it was written.
+   */
+  hashSet(key: string, field: string, value: string, ttlSeconds: number, expected?: string | null): Promise<boolean>;
+  /** Sets `key` to `value` with a TTL unless it exists (SET NX EX); true when this call set it. */
+  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   ping(): Promise<void>;
 }

@@ -3,13 +3,18 @@ import {
   BLOCKLIST_ADD,
   BLOCKLIST_LIST,
   BREAKER_READ,
+  BREAKER_WRITE,
   GEN_ADMIT,
   GEN_SETTLE,
+  HASH_INCREMENT,
+  HASH_READ_MANY,
+  HASH_SET,
   INCREMENT_WITHIN_LIMIT,
   LEASE_ACQUIRE,
   LEASE_COUNT,
   LEASE_LIST,
   LEASE_RELEASE,
+  SCAN_KEYS,
 } from "./scripts";
 import {
   BLOCKLIST_KEY,
@@ -50,6 +55,9 @@ function toNumbers(reply: unknown, length: number, what: string): number[] {
 /** PTTL to the port's convention: -1 no expiry, 0 absent (PTTL says -2). */
 const ttlFromPttl = (pttl: number): number => (pttl === -2 ? 0 : pttl);
 
+/** A literal for a Redis glob pattern (SCAN MATCH): its special characters escaped. */
+const globEscape = (literal: string): string => literal.replace(/[*?[\]\\^-]/g, (c) => `\\${c}`);
+
 /** The hash beside a lease set that remembers when each holder first took its lease. */
 const sinceKey = (leaseKey: string): string => `${leaseKey}:since`;
 
@@ -78,6 +86,11 @@ export function createUpstashStore({ url, token, prefix = "", timeoutMs }: Upsta
   const genAdmitScript = redis.createScript<unknown>(GEN_ADMIT);
   const genSettleScript = redis.createScript<unknown>(GEN_SETTLE);
   const breakerReadScript = redis.createScript<unknown>(BREAKER_READ);
+  const breakerWriteScript = redis.createScript<unknown>(BREAKER_WRITE);
+  const scanKeysScript = redis.createScript<unknown>(SCAN_KEYS);
+  const hashIncrementScript = redis.createScript<unknown>(HASH_INCREMENT);
+  const hashReadManyScript = redis.createScript<unknown>(HASH_READ_MANY);
+  const hashSetScript = redis.createScript<unknown>(HASH_SET);
 
   const k = (key: string): string => prefix + key;
 
@@ -136,6 +149,8 @@ export function createUpstashStore({ url, token, prefix = "", timeoutMs }: Upsta
           input.quota?.key ?? input.cacheKey + ":noquota",
           input.lease.key,
           sinceKey(input.lease.key),
+          input.stats?.hitsKey ?? input.cacheKey + ":nohits",
+          input.stats?.missesKey ?? input.cacheKey + ":nomisses",
         ].map(k),
         [
           input.checkCache ? "1" : "0",
@@ -147,6 +162,8 @@ export function createUpstashStore({ url, token, prefix = "", timeoutMs }: Upsta
           String(input.breakerCooldownMs),
           String(input.probeLeaseMs),
           input.skipBreaker ? "1" : "0",
+          input.stats ? "1" : "0",
+          String(input.stats?.expireAtMs ?? 0),
         ],
       );
       if (!Array.isArray(reply) || typeof reply[0] !== "string") {
@@ -208,8 +225,14 @@ export function createUpstashStore({ url, token, prefix = "", timeoutMs }: Upsta
       const state: BreakerState = reply[0] === "open" ? "open" : "closed";
       return { state, failures: toNumber(reply[1], "breakerRead"), openedAtMs: toNumber(reply[2], "breakerRead") };
     },
-    async breakerWrite(key, state) {
-      await redis.hset(k(key), { state, failures: 0, opened_at: state === "open" ? Date.now() : 0 });
+    async breakerWrite(key, state, open) {
+      await breakerWriteScript.exec([k(key)], [state, String(open ? Math.max(0, Math.round(open.forMs)) : -1), String(open?.cooldownMs ?? 0)]);
+    },
+    async scanKeys(scanPrefix, cursor, remove) {
+      const pattern = `${globEscape(k(scanPrefix))}*`;
+      const reply = await scanKeysScript.exec([], [cursor, pattern, "1000", remove ? "1" : "0"]);
+      if (!Array.isArray(reply) || reply.length !== 2) throw new Error(`Unexpected Redis reply for scanKeys: ${JSON.stringify(reply)}`);
+      return { cursor: String(reply[0]), count: toNumber(reply[1], "scanKeys") };
     },
     async blocklistAdd(entry: BlockEntry) {
       await blocklistAddScript.exec([k(BLOCKLIST_KEY)], [entry.id, JSON.stringify(entry), String(entry.expiresAtMs)]);
@@ -221,6 +244,34 @@ export function createUpstashStore({ url, token, prefix = "", timeoutMs }: Upsta
       const reply = await blocklistListScript.exec([k(BLOCKLIST_KEY)], [String(nowMs)]);
       if (!Array.isArray(reply)) throw new Error(`Unexpected Redis reply for blocklistList: ${JSON.stringify(reply)}`);
       return reply.flatMap((raw) => parseBlockEntry(raw) ?? []);
+    },
+    async hashIncrement(key, increments, ttlSeconds) {
+      const args = [String(Math.max(1, Math.ceil(ttlSeconds)))];
+      for (const [field, by] of Object.entries(increments)) {
+        if (!Number.isSafeInteger(by)) throw new Error(`hashIncrement: ${field} must be an integer`);
+        args.push(field, String(by));
+      }
+      await hashIncrementScript.exec([k(key)], args);
+    },
+    async hashReadMany(keys) {
+      if (keys.length === 0) return [];
+      const reply = await hashReadManyScript.exec(keys.map(k), []);
+      if (!Array.isArray(reply) || reply.length !== keys.length) {
+        throw new Error(`Unexpected Redis reply for hashReadMany: ${JSON.stringify(reply)}`);
+      }
+      return reply.map((flat: unknown) => {
+        const out: Record<string, string> = {};
+        if (Array.isArray(flat)) for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
+        return out;
+      });
+    },
+    async hashSet(key, field, value, ttlSeconds, expected) {
+      const mode = expected === undefined ? "set" : expected === null ? "absent" : "equal";
+      const reply = await hashSetScript.exec([k(key)], [field, value, String(Math.max(1, Math.ceil(ttlSeconds))), mode, expected ?? ""]);
+      return toNumber(reply, "hashSet") === 1;
+    },
+    async setIfAbsent(key, value, ttlSeconds) {
+      return (await redis.set(k(key), value, { nx: true, ex: Math.max(1, Math.ceil(ttlSeconds)) })) !== null;
     },
     async ping() {
       await redis.ping();

@@ -5,6 +5,7 @@ import { AppError } from "@/lib/errors";
 import { createMemoryStore, type MemoryStore, type MemoryStoreSizes } from "@/lib/kv/memory-store";
 import { createUpstashClient } from "@/lib/kv/upstash-client";
 import { logFor } from "@/lib/observability/logger";
+import { countRateLimitHit } from "@/lib/observability/metrics";
 import { LruMap } from "@/lib/util/lru-map";
 
 /**
@@ -136,6 +137,7 @@ export async function enforceRateLimit(
   const identifier = who.userId ? `user:${who.userId}` : `ip:${who.ip ?? "unknown"}`;
   const decision = await checkRateLimit(name, identifier);
   if (!decision.allowed) {
+    countRateLimitHit(name);
     onLimited?.();
     throw new AppError("rate_limited", undefined, {
       retryAfterSeconds: Math.max(1, Math.ceil((decision.resetAtMs - Date.now()) / 1000)),

@@ -43,7 +43,8 @@ function state() {
 export function parseTarget(raw: string): { address: string; prefix: number; family: "ipv4" | "ipv6" } | null {
   const [address = "", prefixText, extra] = raw.trim().toLowerCase().split("/");
   if (extra !== undefined) return null;
-  const version = isIP(address);
+  // isIP accepts an IPv6 zone (`fe80::1%eth0`); no store or PostgreSQL inet takes one.
+  const version = address.includes("%") ? 0 : isIP(address);
   if (version === 0) return null;
   const max = version === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : -1;

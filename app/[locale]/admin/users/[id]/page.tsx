@@ -1,0 +1,162 @@
+import type { Metadata } from "next";
+import { notFound } from "next/navigation";
+import { setRequestLocale } from "next-intl/server";
+import { UsageChart } from "@/components/account/usage-chart";
+import { UserControls } from "@/components/admin/users/user-controls";
+import { Link } from "@/i18n/navigation";
+import { requireConsoleViewer } from "@/lib/admin/console";
+import { getUserDetail, LEDGER_LIMIT } from "@/lib/admin/users";
+
+export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "User" };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function When({ iso }: { iso: string }) {
+  return <time dateTime={iso}>{`${iso.slice(0, 19).replace("T", " ")} UTC`}</time>;
+}
+
+const KIND_LABEL = { charge: "Charge", refund: "Refund", grant: "Credit grant" } as const;
+
+export default async function UserPage({ params }: { params: Promise<{ locale: string; id: string }> }) {
+  const { locale, id } = await params;
+  setRequestLocale(locale);
+  const viewer = await requireConsoleViewer();
+  if (!UUID.test(id)) notFound();
+  const detail = await getUserDetail(id);
+  if (!detail) notFound();
+  const { profile, usage, ledger, ledgerTotal } = detail;
+  const isAdmin = viewer.role === "admin";
+  const total14 = usage.reduce((sum, d) => sum + d.used, 0);
+
+  return (
+    <>
+      <p className="small" style={{ margin: 0 }}>
+        <Link href="/admin/users">← All users</Link>
+      </p>
+      <h1 className="break">{profile.email ?? profile.userId}</h1>
+
+      <div className="grid-2">
+        <section className="card stack" aria-labelledby="user-profile">
+          <h2 id="user-profile">Profile</h2>
+          <dl className="facts" data-testid="user-profile">
+            <div>
+              <dt>User id</dt>
+              <dd className="break">
+                <code>{profile.userId}</code>
+              </dd>
+            </div>
+            <div>
+              <dt>Email</dt>
+              <dd className="break">{profile.email ?? <span className="muted">none</span>}</dd>
+            </div>
+            <div>
+              <dt>Plan</dt>
+              <dd>
+                <span className={profile.plan === "pro" ? "badge badge-pro" : "badge"} data-testid="user-plan">
+                  {profile.plan === "pro" ? "Pro" : "Free"}
+                </span>
+              </dd>
+            </div>
+            <div>
+              <dt>Role</dt>
+              <dd data-testid="user-role">{profile.role}</dd>
+            </div>
+            <div>
+              <dt>Status</dt>
+              <dd data-testid="user-status">
+                {profile.disabled ? (
+                  <>
+                    <span className="badge badge-disabled">Disabled</span> since <When iso={profile.disabledAt!} />
+                  </>
+                ) : (
+                  "Active"
+                )}
+              </dd>
+            </div>
+            <div>
+              <dt>Credits</dt>
+              <dd data-testid="user-credits">{profile.credits}</dd>
+            </div>
+            <div>
+              <dt>Used today</dt>
+              <dd>{profile.usedToday}</dd>
+            </div>
+            <div>
+              <dt>Joined</dt>
+              <dd>
+                <When iso={profile.createdAt} />
+              </dd>
+            </div>
+            <div>
+              <dt>Last seen</dt>
+              <dd>
+                <When iso={profile.lastSeenAt} />
+              </dd>
+            </div>
+          </dl>
+        </section>
+
+        <section className="card stack" aria-labelledby="user-usage">
+          <h2 id="user-usage">Usage, last 14 days</h2>
+          <p className="muted small" style={{ margin: 0 }}>
+            {total14} {total14 === 1 ? "generation" : "generations"} counted against the daily allowance (UTC days, net of refunds).
+          </p>
+          <UsageChart usage={usage} />
+        </section>
+      </div>
+
+      {isAdmin ? (
+        <UserControls
+          user={{ userId: profile.userId, email: profile.email, plan: profile.plan, role: profile.role, disabled: profile.disabled }}
+          self={viewer.id === profile.userId}
+        />
+      ) : null}
+
+      <section className="card stack" aria-labelledby="user-ledger">
+        <div className="section-head">
+          <h2 id="user-ledger">Ledger</h2>
+          <p className="muted small">
+            {ledgerTotal > ledger.length ? `The latest ${ledger.length} of ${ledgerTotal} entries` : `${ledgerTotal} ${ledgerTotal === 1 ? "entry" : "entries"}`}
+          </p>
+        </div>
+        <div className="table-scroll">
+          <table className="table" data-testid="user-ledger">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Paid from</th>
+                <th scope="col">Amount</th>
+                <th scope="col">Day</th>
+                <th scope="col">Reason or generation</th>
+              </tr>
+            </thead>
+            <tbody>
+              {ledger.map((e) => (
+                <tr key={e.id}>
+                  <th scope="row" className="nowrap">
+                    <When iso={e.createdAt} />
+                  </th>
+                  <td>{KIND_LABEL[e.kind]}</td>
+                  <td>{e.source === "credit" ? "Credits" : "Daily allowance"}</td>
+                  <td>{e.kind === "charge" ? `−${e.amount}` : e.amount > 0 ? `+${e.amount}` : `−${-e.amount}`}</td>
+                  <td className="nowrap">{e.day}</td>
+                  <td className="break">{e.reason ?? (e.generationId ? <code className="small">{e.generationId}</code> : <span className="muted">–</span>)}</td>
+                </tr>
+              ))}
+              {ledger.length === 0 ? (
+                <tr>
+                  <td colSpan={6} className="muted">
+                    No ledger entries yet.
+                  </td>
+                </tr>
+              ) : null}
+            </tbody>
+          </table>
+        </div>
+        {ledgerTotal > LEDGER_LIMIT ? <p className="muted small">Older entries are not shown.</p> : null}
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,137 @@
+import type { Metadata } from "next";
+import { setRequestLocale } from "next-intl/server";
+import { ReconcilePanel } from "@/components/admin/users/reconcile-panel";
+import { Link } from "@/i18n/navigation";
+import { requireConsoleViewer } from "@/lib/admin/console";
+import { searchUsers } from "@/lib/admin/users";
+
+export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Users" };
+
+const PAGE_SIZE = 25;
+
+function When({ iso }: { iso: string }) {
+  return <time dateTime={iso}>{`${iso.slice(0, 16).replace("T", " ")} UTC`}</time>;
+}
+
+function one(value: string | string[] | undefined): string {
+  return (Array.isArray(value) ? value[0] : value) ?? "";
+}
+
+export default async function UsersPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ locale: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const { locale } = await params;
+  setRequestLocale(locale);
+  await requireConsoleViewer();
+  const sp = await searchParams;
+  const q = one(sp.q).slice(0, 320);
+  const page = Math.min(Math.max(1, Number.parseInt(one(sp.page), 10) || 1), 4000);
+  const { items, total } = await searchUsers({ q, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const pageHref = (n: number) => ({ pathname: "/admin/users", query: { ...(q ? { q } : {}), page: String(n) } });
+
+  return (
+    <>
+      <h1>Users</h1>
+      <section className="card stack" aria-labelledby="users-search">
+        <h2 id="users-search">Search</h2>
+        <form method="get" role="search" className="row users-search" aria-label="Search users by email">
+          <div>
+            <label htmlFor="users-q">Email contains</label>
+            <input id="users-q" type="search" name="q" defaultValue={q} maxLength={320} autoComplete="off" spellCheck={false} />
+          </div>
+          <div className="actions users-search-actions">
+            <button type="submit" className="btn btn-primary">
+              Search
+            </button>
+            {q ? (
+              <Link href="/admin/users" className="btn">
+                Clear
+              </Link>
+            ) : null}
+          </div>
+        </form>
+      </section>
+
+      <section className="card stack" aria-labelledby="users-results">
+        <div className="section-head">
+          <h2 id="users-results">{q ? `Users matching “${q}”` : "All users, newest first"}</h2>
+          <p className="muted small" data-testid="users-count">
+            {total === 1 ? "1 user" : `${total} users`}
+          </p>
+        </div>
+        <div className="table-scroll">
+          <table className="table" data-testid="users-table">
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">Plan</th>
+                <th scope="col">Role</th>
+                <th scope="col">Status</th>
+                <th scope="col">Credits</th>
+                <th scope="col">Used today</th>
+                <th scope="col">Joined</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((u) => (
+                <tr key={u.userId}>
+                  <th scope="row" className="break">
+                    <Link href={`/admin/users/${u.userId}`}>{u.email ?? u.userId}</Link>
+                  </th>
+                  <td>
+                    <span className={u.plan === "pro" ? "badge badge-pro" : "badge"}>{u.plan === "pro" ? "Pro" : "Free"}</span>
+                  </td>
+                  <td>{u.role}</td>
+                  <td>{u.disabled ? <span className="badge badge-disabled">Disabled</span> : "Active"}</td>
+                  <td>{u.credits}</td>
+                  <td>{u.usedToday}</td>
+                  <td className="nowrap">
+                    <When iso={u.createdAt} />
+                  </td>
+                </tr>
+              ))}
+              {items.length === 0 ? (
+                <tr>
+                  <td colSpan={7} className="muted">
+                    No users found.
+                  </td>
+                </tr>
+              ) : null}
+            </tbody>
+          </table>
+        </div>
+        {pages > 1 ? (
+          <nav className="actions" aria-label="Result pages">
+            {page > 1 ? (
+              <Link className="btn btn-sm" href={pageHref(page - 1)}>
+                Previous page
+              </Link>
+            ) : null}
+            <span className="muted small" aria-current="page">
+              Page {page} of {pages}
+            </span>
+            {page < pages ? (
+              <Link className="btn btn-sm" href={pageHref(page + 1)}>
+                Next page
+              </Link>
+            ) : null}
+          </nav>
+        ) : null}
+      </section>
+
+      <section className="card stack" aria-labelledby="users-reconcile">
+        <h2 id="users-reconcile">Ledger reconciliation</h2>
+        <p className="muted small" style={{ margin: 0 }}>
+          Recounts every user&apos;s daily usage and credits from the ledger and lists every stored counter that differs.
+        </p>
+        <ReconcilePanel />
+      </section>
+    </>
+  );
+}
