@@ -5,7 +5,7 @@ import { useCallback, useEffect, useId, useRef, useState, useSyncExternalStore }
 import { Link } from "@/i18n/navigation";
 import { apiFetch, postJson } from "@/lib/ui/api-client";
 import { addRecent, recentServerSnapshot, recentSnapshot, subscribeRecent } from "@/lib/ui/recent";
-import { track } from "@/lib/ui/track";
+import { sessionId, track } from "@/lib/ui/track";
 import { LANGS, MAX_TEXT_CHARS, MODES, PLATFORMS, type Lang, type Mode, type ProviderName } from "@/lib/ai/types";
 import { ImagePicker } from "./image-picker";
 import { QuotaMeter, useResetIn, type QuotaView } from "./quota-meter";
@@ -81,6 +81,8 @@ export function Generator({ viewer, initialQuota, demo }: Props) {
       setError(null);
       setElapsed(0);
       startedAt.current = Date.now();
+      // Ties the server's generate_success to this tab's funnel session (docs/RUNBOOK.md "Funnel conversion").
+      const headers = { "x-session-id": sessionId() };
       let res;
       if (image) {
         const form = new FormData();
@@ -90,15 +92,19 @@ export function Generator({ viewer, initialQuota, demo }: Props) {
         if (platform) form.set("platform", platform);
         form.set("regenerate", String(regenerate));
         form.set("image", image);
-        res = await apiFetch<Caption>("/api/generate", { method: "POST", body: form });
+        res = await apiFetch<Caption>("/api/generate", { method: "POST", headers, body: form });
       } else {
-        res = await postJson<Caption>("/api/generate", {
-          text,
-          mode,
-          lang,
-          ...(platform ? { platform } : {}),
-          ...(regenerate ? { regenerate: true } : {}),
-        });
+        res = await postJson<Caption>(
+          "/api/generate",
+          {
+            text,
+            mode,
+            lang,
+            ...(platform ? { platform } : {}),
+            ...(regenerate ? { regenerate: true } : {}),
+          },
+          headers,
+        );
       }
       setBusy(false);
       if (res.ok) {

@@ -9,10 +9,11 @@ import { getDb } from "@/lib/db";
  * docs/RUNBOOK.md "Funnel conversion" defines it. Everything is aggregated in SQL: the answer
  * has one row per (event, segment), whatever the number of events.
  *
- * Why conversion is measured per signed-in user: the server records `generate_success`
- * (lib/generation/records.ts) with the user id of a signed-in user and neither a session id nor
- * UTM or variant fields. A user id is therefore the one identity a visit and a success share;
- * a guest's success cannot be tied to their visit and is counted in the event figures only.
+ * Conversion is measured per browser session: the page sends its tab's funnel session id with
+ * every event and, as `X-Session-Id`, with POST /api/generate, so the server records
+ * `generate_success` (lib/generation/records.ts) in that session, guests included. A
+ * session-less success (older rows, or a request without the header) still counts, as before,
+ * for a signed-in user: for each session in which that user viewed a page in the window.
  */
 
 export const FUNNEL_WINDOWS = [1, 7, 30, 180] as const;
@@ -57,9 +58,12 @@ export interface FunnelEventStats {
 export interface FunnelConversion {
   from: "page_view";
   to: "generate_success";
-  /** Signed-in users with a `page_view` in the window. */
+  /** Browser sessions with a `page_view` in the window (guests and signed-in users alike). */
   visitors: number;
-  /** Of those, the users with a `generate_success` in the window. */
+  /**
+   * Of those, the sessions with a `generate_success` in the window: one recorded in the session,
+   * or a session-less one of a user who viewed a page in it.
+   */
   converted: number;
   /** converted / visitors, rounded to 4 decimals; null when there were no visitors. */
   rate: number | null;
@@ -130,8 +134,9 @@ function conversionOf(row: ConversionRow | undefined): FunnelConversion {
 
 /**
  * The conversion query of docs/RUNBOOK.md "Funnel conversion", with the window as `$1` (days)
- * and, for a breakdown, the segment column of the visit. Kept in step with the runbook by a
- * test that runs the runbook's text and compares.
+ * and, for a breakdown, the segment column of the session's page views. Kept in step with the
+ * runbook by a test that runs the runbook's text and compares. `union` (not `union all`) keeps
+ * `converted` one row per session, so the left join counts each visitor once.
  */
 function conversionSql(column: string | null): string {
   const key = column ? `f.${column}` : "null::text";
@@ -139,21 +144,26 @@ function conversionSql(column: string | null): string {
       select now() - make_interval(days => $1::int) as since
     ),
     visitors as (
-      select distinct f.user_id, ${key} as key
+      select distinct f.session_id, ${key} as key
       from litstatus.funnel_events f, params p
-      where f.event = 'page_view' and f.user_id is not null and f.created_at >= p.since
+      where f.event = 'page_view' and f.session_id is not null and f.created_at >= p.since
     ),
     converted as (
-      select distinct f.user_id
+      select f.session_id
       from litstatus.funnel_events f, params p
-      where f.event = 'generate_success' and f.user_id is not null and f.created_at >= p.since
+      where f.event = 'generate_success' and f.session_id is not null and f.created_at >= p.since
+      union
+      select f.session_id
+      from litstatus.funnel_events f, litstatus.funnel_events s, params p
+      where f.event = 'page_view' and f.session_id is not null and f.created_at >= p.since
+        and s.event = 'generate_success' and s.session_id is null and s.user_id = f.user_id and s.created_at >= p.since
     )
     select v.key,
            count(*)::int as visitors,
-           count(c.user_id)::int as converted,
-           round(count(c.user_id)::numeric / nullif(count(*), 0), 4) as rate
+           count(c.session_id)::int as converted,
+           round(count(c.session_id)::numeric / nullif(count(*), 0), 4) as rate
     from visitors v
-    left join converted c on c.user_id = v.user_id
+    left join converted c on c.session_id = v.session_id
     group by v.key`;
 }
 

@@ -31,28 +31,41 @@ interface Fixture {
 }
 
 /**
- * The fixture (users U0, U1, U2; guests have no user). In the 7-day window:
- *   U0: 2 page_view (sess-a, google), generate_click (sess-a, google), generate_success
- *   U1: page_view (sess-b, newsletter, zh)                     — no success in the window
- *   U2: page_view (sess-c, google), generate_success
- *   guest: page_view (sess-d, no source), page_view + generate_click (sess-e, google), generate_success
- * Outside it: U1 page_view 8 days ago and generate_success 10 days ago, a guest page_view 30 days ago.
+ * The fixture (users U0, U1, U2; guests have no user). A session is converted when it has a
+ * page_view in the window and a generate_success in it: recorded in the session, or session-less
+ * (older data) under the user id of a signed-in user who viewed a page in the session.
+ * In the 7-day window:
+ *   sess-aaaa  U0: 2 page_view (google, en, A), generate_click, generate_success in the session  → converted
+ *   sess-bbbb  U1: page_view (newsletter, zh, B)                                                  → not
+ *   sess-cccc  U2: page_view (google, en, A); U2 has a session-less generate_success (older data) → converted
+ *   sess-dddd  guest: page_view (no source, en)                                                   → not
+ *   sess-eeee  guest: page_view + generate_click (google, en, B), generate_success in the session → converted
+ *   sess-iiii  U0: page_view (newsletter, en, B): U0's success was in sess-aaaa, not here          → not
+ *   a guest's session-less generate_success (unattributable) and a generate_success in sess-hhhh,
+ *   whose only page_view is 8 days old (not a visitor in this window).
+ *   → 6 sessions, 3 converted: 0.5 (sessions only, without the user fallback: 2 of 6).
+ * Outside it: U1 page_view 8 days ago (sess-ffff) and a session-less generate_success 10 days ago,
+ * sess-hhhh's page_view 8 days ago, a guest page_view 30 days ago (sess-gggg).
  */
 const FIXTURE: Fixture[] = [
   { event: "page_view", user: 0, session: "sess-aaaa", ago: 1 * HOUR, source: "google", lang: "en", variant: "A" },
   { event: "page_view", user: 0, session: "sess-aaaa", ago: 2 * HOUR, source: "google", lang: "en", variant: "A" },
   { event: "generate_click", user: 0, session: "sess-aaaa", ago: 1 * HOUR, source: "google", lang: "en", variant: "A" },
-  { event: "generate_success", user: 0, ago: 50 * 60_000, lang: "en" },
+  { event: "generate_success", user: 0, session: "sess-aaaa", ago: 50 * 60_000, lang: "en" },
   { event: "page_view", user: 1, session: "sess-bbbb", ago: 2 * DAY, source: "newsletter", lang: "zh", variant: "B" },
   { event: "page_view", user: 2, session: "sess-cccc", ago: 3 * DAY, source: "google", lang: "en", variant: "A" },
   { event: "generate_success", user: 2, ago: 3 * DAY, lang: "en" },
   { event: "page_view", session: "sess-dddd", ago: 1 * HOUR, lang: "en" },
   { event: "page_view", session: "sess-eeee", ago: 5 * HOUR, source: "google", lang: "en", variant: "B" },
   { event: "generate_click", session: "sess-eeee", ago: 5 * HOUR, source: "google", lang: "en", variant: "B" },
-  { event: "generate_success", ago: 5 * HOUR, lang: "en" },
+  { event: "generate_success", session: "sess-eeee", ago: 5 * HOUR, lang: "en" },
+  { event: "page_view", user: 0, session: "sess-iiii", ago: 4 * DAY, source: "newsletter", lang: "en", variant: "B" },
+  { event: "generate_success", ago: 4 * HOUR, lang: "en" },
+  { event: "generate_success", session: "sess-hhhh", ago: 6 * DAY, lang: "en" },
   // Outside the 7-day window.
   { event: "page_view", user: 1, session: "sess-ffff", ago: 8 * DAY, source: "newsletter", lang: "zh" },
   { event: "generate_success", user: 1, ago: 10 * DAY, lang: "zh" },
+  { event: "page_view", session: "sess-hhhh", ago: 8 * DAY, source: "google", lang: "en" },
   { event: "page_view", session: "sess-gggg", ago: 30 * DAY, source: "google", lang: "en" },
 ];
 
@@ -122,52 +135,65 @@ describe(`admin insights (${process.env.TEST_DATABASE_URL ? "PostgreSQL" : "PGli
     const report = await funnel("?days=7");
     expect(report.days).toBe(7);
     expect(report.by).toBeNull();
-    expect(stats(report.events, "page_view")).toEqual({ count: 6, uniqueUsers: 3, uniqueSessions: 5 });
+    expect(stats(report.events, "page_view")).toEqual({ count: 7, uniqueUsers: 3, uniqueSessions: 6 });
     expect(stats(report.events, "generate_click")).toEqual({ count: 2, uniqueUsers: 1, uniqueSessions: 2 });
-    expect(stats(report.events, "generate_success")).toEqual({ count: 3, uniqueUsers: 2, uniqueSessions: 0 });
+    // aaaa, eeee and hhhh carry a session; U2's and the guest's session-less rows do not.
+    expect(stats(report.events, "generate_success")).toEqual({ count: 5, uniqueUsers: 2, uniqueSessions: 3 });
     expect(stats(report.events, "signup")).toEqual({ count: 0, uniqueUsers: 0, uniqueSessions: 0 });
     // Stage order: page_view first, generate_success third.
     expect(report.events.slice(0, 3).map((e) => e.event)).toEqual(["page_view", "generate_click", "generate_success"]);
-    expect(report.conversion).toEqual({ from: "page_view", to: "generate_success", visitors: 3, converted: 2, rate: 0.6667 });
+    // Sessions aaaa (in session), cccc (U2's session-less success), eeee (a guest, in session) of six.
+    expect(report.conversion).toEqual({ from: "page_view", to: "generate_success", visitors: 6, converted: 3, rate: 0.5 });
     expect(Date.parse(report.generatedAt) - Date.parse(report.since)).toBeCloseTo(7 * DAY, -4);
   });
 
   it("funnel: the 1-day and 180-day windows", async () => {
     const day = await funnel("?days=1");
     expect(stats(day.events, "page_view")).toEqual({ count: 4, uniqueUsers: 1, uniqueSessions: 3 });
-    expect(stats(day.events, "generate_success")).toEqual({ count: 2, uniqueUsers: 1, uniqueSessions: 0 });
-    expect(day.conversion).toMatchObject({ visitors: 1, converted: 1, rate: 1 });
+    expect(stats(day.events, "generate_success")).toEqual({ count: 3, uniqueUsers: 1, uniqueSessions: 2 });
+    // aaaa (U0) and eeee (a guest) of aaaa, dddd, eeee.
+    expect(day.conversion).toMatchObject({ visitors: 3, converted: 2, rate: 0.6667 });
     const half = await funnel("?days=180");
-    expect(stats(half.events, "page_view")).toEqual({ count: 8, uniqueUsers: 3, uniqueSessions: 7 });
-    expect(stats(half.events, "generate_success")).toEqual({ count: 4, uniqueUsers: 3, uniqueSessions: 0 });
-    expect(half.conversion).toMatchObject({ visitors: 3, converted: 3, rate: 1 });
+    expect(stats(half.events, "page_view")).toEqual({ count: 10, uniqueUsers: 3, uniqueSessions: 9 });
+    expect(stats(half.events, "generate_success")).toEqual({ count: 6, uniqueUsers: 3, uniqueSessions: 3 });
+    // aaaa, eeee, hhhh in session; cccc (U2) and both of U1's, bbbb and ffff, by the session-less
+    // successes; not dddd, gggg (guests without one) nor iiii (U0's success is in another session).
+    expect(half.conversion).toMatchObject({ visitors: 9, converted: 6, rate: 0.6667 });
   });
 
-  it("funnel: the breakdown by source and by lang", async () => {
+  it("funnel: the breakdown by source, lang and variant (a session's segment is its page views')", async () => {
     const bySource = await funnel("?days=7&by=source");
     expect(bySource.by).toBe("source");
     expect(bySource.breakdown!.map((s) => s.key)).toEqual(["google", "newsletter", null]);
     const [google, newsletter, none] = bySource.breakdown!;
     expect(stats(google!.events, "page_view")).toEqual({ count: 4, uniqueUsers: 2, uniqueSessions: 3 });
     expect(stats(google!.events, "generate_click")).toEqual({ count: 2, uniqueUsers: 1, uniqueSessions: 2 });
-    expect(google!.conversion).toMatchObject({ visitors: 2, converted: 2, rate: 1 });
-    expect(stats(newsletter!.events, "page_view")).toEqual({ count: 1, uniqueUsers: 1, uniqueSessions: 1 });
-    expect(newsletter!.conversion).toMatchObject({ visitors: 1, converted: 0, rate: 0 });
-    // generate_success carries no source: it lands in the (none) segment, which has no signed-in visitor.
+    // aaaa, cccc, eeee: all converted, though no success row has a source.
+    expect(google!.conversion).toMatchObject({ visitors: 3, converted: 3, rate: 1 });
+    expect(stats(newsletter!.events, "page_view")).toEqual({ count: 2, uniqueUsers: 2, uniqueSessions: 2 });
+    expect(newsletter!.conversion).toMatchObject({ visitors: 2, converted: 0, rate: 0 });
+    // generate_success carries no source: its rows land in the (none) segment, whose one session (dddd) did not convert.
     expect(stats(none!.events, "page_view")).toEqual({ count: 1, uniqueUsers: 0, uniqueSessions: 1 });
-    expect(stats(none!.events, "generate_success")).toEqual({ count: 3, uniqueUsers: 2, uniqueSessions: 0 });
-    expect(none!.conversion).toMatchObject({ visitors: 0, converted: 0, rate: null });
+    expect(stats(none!.events, "generate_success")).toEqual({ count: 5, uniqueUsers: 2, uniqueSessions: 3 });
+    expect(none!.conversion).toMatchObject({ visitors: 1, converted: 0, rate: 0 });
     // The totals do not change with a breakdown.
-    expect(bySource.conversion).toMatchObject({ visitors: 3, converted: 2 });
+    expect(bySource.conversion).toMatchObject({ visitors: 6, converted: 3, rate: 0.5 });
 
     const byLang = await funnel("?days=7&by=lang");
     const en = byLang.breakdown!.find((s) => s.key === "en")!;
     const zh = byLang.breakdown!.find((s) => s.key === "zh")!;
-    expect(stats(en.events, "page_view")).toEqual({ count: 5, uniqueUsers: 2, uniqueSessions: 4 });
-    expect(stats(en.events, "generate_success")).toEqual({ count: 3, uniqueUsers: 2, uniqueSessions: 0 });
-    expect(en.conversion).toMatchObject({ visitors: 2, converted: 2, rate: 1 });
+    expect(stats(en.events, "page_view")).toEqual({ count: 6, uniqueUsers: 2, uniqueSessions: 5 });
+    expect(stats(en.events, "generate_success")).toEqual({ count: 5, uniqueUsers: 2, uniqueSessions: 3 });
+    expect(en.conversion).toMatchObject({ visitors: 5, converted: 3, rate: 0.6 });
     expect(stats(zh.events, "page_view")).toEqual({ count: 1, uniqueUsers: 1, uniqueSessions: 1 });
     expect(zh.conversion).toMatchObject({ visitors: 1, converted: 0, rate: 0 });
+
+    const byVariant = await funnel("?days=7&by=variant");
+    expect(byVariant.breakdown!.map((s) => [s.key, s.conversion.visitors, s.conversion.converted, s.conversion.rate])).toEqual([
+      ["B", 3, 1, 0.3333], // bbbb, eeee (converted), iiii
+      ["A", 2, 2, 1], // aaaa, cccc
+      [null, 1, 0, 0], // dddd
+    ]);
   });
 
   it("funnel: the runbook's conversion SQL, run verbatim, equals the route's conversion", async () => {
@@ -180,7 +206,7 @@ describe(`admin insights (${process.env.TEST_DATABASE_URL ? "PostgreSQL" : "PGli
       converted: report.conversion.converted,
       rate: report.conversion.rate,
     });
-    expect(report.conversion.rate).toBe(0.6667);
+    expect(report.conversion).toMatchObject({ visitors: 6, converted: 3, rate: 0.5 });
 
     // The runbook's per-segment query (by utm_source) equals the route's breakdown.
     const segmentSql = await runbookSql("Funnel conversion", 1);
@@ -191,7 +217,7 @@ describe(`admin insights (${process.env.TEST_DATABASE_URL ? "PostgreSQL" : "PGli
     expect(rows.map((r) => ({ key: r.key, visitors: Number(r.visitors), converted: Number(r.converted), rate: r.rate === null ? null : Number(r.rate) }))).toEqual(
       fromRoute.map(({ key, visitors, converted, rate }) => ({ key, visitors, converted, rate })),
     );
-    expect(rows).toHaveLength(2);
+    expect(rows).toHaveLength(3);
   });
 
   it("funnel.csv: the same figures as CSV, totals then segments", async () => {
@@ -201,10 +227,10 @@ describe(`admin insights (${process.env.TEST_DATABASE_URL ? "PostgreSQL" : "PGli
     expect(res.headers.get("content-disposition")).toContain("funnel-7d-by-source.csv");
     const lines = (await res.text()).split("\r\n");
     expect(lines[0]).toBe("segment,event,count,uniqueUsers,uniqueSessions,conversionVisitors,conversionConverted,conversionRate");
-    expect(lines).toContain("all,page_view,6,3,5,3,2,0.6667");
-    expect(lines).toContain("all,generate_success,3,2,0,3,2,0.6667");
-    expect(lines).toContain("source=google,page_view,4,2,3,2,2,1");
-    expect(lines).toContain("source=(none),generate_success,3,2,0,0,0,");
+    expect(lines).toContain("all,page_view,7,3,6,6,3,0.5");
+    expect(lines).toContain("all,generate_success,5,2,3,6,3,0.5");
+    expect(lines).toContain("source=google,page_view,4,2,3,3,3,1");
+    expect(lines).toContain("source=(none),generate_success,5,2,3,1,0,0");
   });
 
   it("funnel: bad days or by, and unknown parameters, are 400; a user is 403, a guest 401", async () => {

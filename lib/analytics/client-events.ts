@@ -16,3 +16,9 @@ export const CLIENT_EVENTS = [
 ] as const;
 
 export type ClientEvent = (typeof CLIENT_EVENTS)[number];
+
+/**
+ * A browser tab's funnel session id (lib/ui/track.ts): the `sessionId` of POST /api/events and
+ * the optional `X-Session-Id` header of POST /api/generate.
+ */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "@/e2e/support/harness/app-harness";
+import type { SqlParam } from "@/lib/db/types";
 
 interface GenerateBody {
   id: string;
@@ -117,5 +118,58 @@ describe(`POST /api/generate (${process.env.TEST_REDIS_URL ? "real stores" : "em
     await app.generate({ text: "quota agreement", mode: "standard", lang: "zh" }, { ip });
     const q = (await (await app.request("GET", "/api/quota", { ip })).json()) as { quota: GenerateBody["quota"] };
     expect(q.quota).toMatchObject({ used: 1, remaining: 2 });
+  });
+
+  describe("X-Session-Id: generate_success in the browser's funnel session", () => {
+    interface SuccessRow {
+      session_id: string | null;
+      user_id: string | null;
+      cached: string | null;
+    }
+    const successRows = async (where: string, params: SqlParam[]) => {
+      await app.flush();
+      return app.db.query<SuccessRow>(
+        `select session_id, user_id::text as user_id, meta->>'cached' as cached
+         from litstatus.funnel_events where event = 'generate_success' and ${where} order by id`,
+        params,
+      );
+    };
+
+    it("a valid header puts the session on the event, for a fresh answer and a cached one", async () => {
+      const input = { text: "funnel session header on a fresh answer", mode: "standard", lang: "en" };
+      const fresh = await app.generate(input, { ip: nextIp(), headers: { "x-session-id": "gen_session-fresh01" } });
+      expect(fresh.status).toBe(200);
+      expect(((await fresh.json()) as GenerateBody).cached).toBe(false);
+      const hit = await app.generate(input, { ip: nextIp(), headers: { "X-Session-Id": "gen_session-cached01" } });
+      expect(hit.status).toBe(200);
+      expect(((await hit.json()) as GenerateBody).cached).toBe(true);
+      expect(await successRows(`session_id = any($1::text[])`, [["gen_session-fresh01", "gen_session-cached01"]])).toEqual([
+        { session_id: "gen_session-fresh01", user_id: null, cached: "false" },
+        { session_id: "gen_session-cached01", user_id: null, cached: "true" },
+      ]);
+    });
+
+    it("a signed-in user's event carries both the session and the user id", async () => {
+      const { userId, token } = await app.signUp();
+      const sessionId = "S".repeat(128); // the longest valid id
+      const res = await app.generate({ text: "signed in with a session", mode: "rizz", lang: "zh" }, { token, headers: { "x-session-id": sessionId } });
+      expect(res.status).toBe(200);
+      expect(await successRows(`user_id = $1`, [userId])).toEqual([{ session_id: sessionId, user_id: userId, cached: "false" }]);
+    });
+
+    it("an absent or malformed header is ignored: 200, and the event has no session", async () => {
+      const { userId, token } = await app.signUp();
+      const bad = ["short", "has spaces in it", "x".repeat(129), "semi;colon-session", "ünïcode-session", ""];
+      for (const [i, value] of [...bad, undefined].entries()) {
+        const res = await app.generate(
+          { text: `malformed session header ${i}`, mode: "standard", lang: "en" },
+          { token, headers: value === undefined ? {} : { "x-session-id": value } },
+        );
+        expect(res.status, JSON.stringify(value)).toBe(200);
+      }
+      const rows = await successRows(`user_id = $1`, [userId]);
+      expect(rows).toHaveLength(bad.length + 1);
+      expect(rows.every((r) => r.session_id === null)).toBe(true);
+    });
   });
 });

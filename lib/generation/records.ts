@@ -20,10 +20,16 @@ export function securityEvent(ctx: GenerateContext, event: Omit<SecurityEventInp
   });
 }
 
+/**
+ * `generate_success`, for every answer (fresh, cached or replayed): in the browser session the
+ * request named (`X-Session-Id`, see docs/RUNBOOK.md "Funnel conversion") and under a signed-in
+ * user's id.
+ */
 export function successEvent(job: Job, cached: boolean, provider: string): void {
   getRecordWriter().funnelEvent({
     event: "generate_success",
     userId: job.ctx.viewer.kind === "user" ? job.ctx.viewer.id : null,
+    sessionId: job.ctx.sessionId ?? null,
     path: job.ctx.path,
     lang: job.input.lang,
     meta: { mode: job.input.mode, cached, provider },

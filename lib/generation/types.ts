@@ -23,6 +23,8 @@ export interface GenerateContext {
   log: Logger;
   path: string;
   userAgent: string | null;
+  /** The browser's funnel session (a valid `X-Session-Id`), recorded on `generate_success`; null without one. */
+  sessionId?: string | null;
 }
 
 export interface GenerateResponse {

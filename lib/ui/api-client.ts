@@ -28,6 +28,6 @@ export async function apiFetch<T>(input: string, init: RequestInit = {}): Promis
   };
 }
 
-export function postJson<T>(url: string, body: unknown): Promise<ApiResult<T>> {
-  return apiFetch<T>(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+export function postJson<T>(url: string, body: unknown, headers: Record<string, string> = {}): Promise<ApiResult<T>> {
+  return apiFetch<T>(url, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(body) });
 }

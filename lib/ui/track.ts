@@ -1,6 +1,7 @@
 /**
  * Funnel events from the browser: fire-and-forget with sendBeacon (falls back to a keepalive
- * fetch), never awaited, never blocking the UI. `generate_success` is recorded by the server.
+ * fetch), never awaited, never blocking the UI. `generate_success` is recorded by the server, in
+ * the session the generator names with its `X-Session-Id` header (`sessionId()` below).
  */
 import type { ClientEvent } from "@/lib/analytics/client-events";
 
@@ -12,7 +13,11 @@ interface Landing {
   utm?: { source?: string; medium?: string; campaign?: string };
 }
 
-function sessionId(): string {
+/**
+ * This tab's funnel session id (created on first use): what POST /api/events records, and what
+ * the generator sends as `X-Session-Id` so the server's `generate_success` joins the session.
+ */
+export function sessionId(): string {
   try {
     let id = sessionStorage.getItem(SESSION_KEY);
     if (!id) {

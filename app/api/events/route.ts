@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CLIENT_EVENTS } from "@/lib/analytics/client-events";
+import { CLIENT_EVENTS, SESSION_ID_PATTERN } from "@/lib/analytics/client-events";
 import { getRecordWriter } from "@/lib/events";
 import { parseJsonText, readBodyText } from "@/lib/http/body";
 import { AppError, json, methods, route, type BodyParser } from "@/lib/http/route";
@@ -24,7 +24,7 @@ const metaSchema = z
 /** Unknown fields are ignored (not rejected): an older server keeps accepting a newer page's beacons. */
 const eventSchema = z.object({
   event: z.enum(CLIENT_EVENTS),
-  sessionId: z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, "sessionId is 8–128 letters, digits, _ or -"),
+  sessionId: z.string().regex(SESSION_ID_PATTERN, "sessionId is 8–128 letters, digits, _ or -"),
   path: z.string().max(512).startsWith("/").optional(),
   lang: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,4})?$/).optional(),
   variant: optionalText(64),

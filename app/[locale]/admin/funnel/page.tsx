@@ -27,7 +27,7 @@ function ConversionText({ c }: { c: FunnelConversion }) {
     <>
       <strong>{percent(c.rate)}</strong>{" "}
       <span className="muted">
-        ({c.converted} of {plural(c.visitors, "signed-in visitor")})
+        ({c.converted} of {plural(c.visitors, "session")})
       </span>
     </>
   );
@@ -102,9 +102,9 @@ export default async function FunnelPage({
         </form>
         <p className="small muted">
           From <time dateTime={report.since}>{report.since.slice(0, 16).replace("T", " ")} UTC</time> to now. Conversion to{" "}
-          <code>generate_success</code> is the share of signed-in users with a <code>page_view</code> in the window who also had a{" "}
-          <code>generate_success</code> in it (docs/RUNBOOK.md, &ldquo;Funnel conversion&rdquo;): the server records a guest&rsquo;s success
-          without a session, so guests are not in it.
+          <code>generate_success</code> is the share of browser sessions (guests and signed-in users) with a <code>page_view</code> in the
+          window that also had a <code>generate_success</code> in it (docs/RUNBOOK.md, &ldquo;Funnel conversion&rdquo;). A session-less
+          success from older data counts for the signed-in user&rsquo;s sessions only.
         </p>
       </section>
 
@@ -194,7 +194,7 @@ export default async function FunnelPage({
             </div>
           )}
           <p className="small muted">
-            Source is the <code>utm_source</code> of the session&rsquo;s landing page. Each event is counted under its own value; a user whose page views fall under two values counts as a visitor of both. The
+            Source is the <code>utm_source</code> of the session&rsquo;s landing page. Each event is counted under its own value; a session whose page views fall under two values counts as a visitor of both. The
             CSV has every event per value.
           </p>
         </section>
