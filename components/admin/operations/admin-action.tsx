@@ -1,6 +1,7 @@
 "use client";
 
 import { useState } from "react";
+import { ActionStatus } from "@/components/admin/form-bits";
 import { useRouter } from "@/i18n/navigation";
 import { apiFetch } from "@/lib/ui/api-client";
 
@@ -85,9 +86,7 @@ export function AdminAction({ label, method, url, body, confirm, danger, summary
           </button>
         </div>
       )}
-      <p className={`status-line small${message && !message.ok ? " ops-error" : ""}`} role="status" aria-live="polite">
-        {message?.text ?? ""}
-      </p>
+      <ActionStatus message={message} />
     </div>
   );
 }

@@ -1,6 +1,7 @@
 "use client";
 
 import { useId, useState } from "react";
+import { ActionStatus } from "@/components/admin/form-bits";
 import { useRouter } from "@/i18n/navigation";
 import { apiFetch } from "@/lib/ui/api-client";
 
@@ -82,9 +83,7 @@ export function BreakerControls() {
         While forced open, every instance answers generations with 503 <code>upstream_unavailable</code> (or the fallback model) without
         calling the model; afterwards one probe decides. Reset closes it at once.
       </p>
-      <p className={`status-line small${message && !message.ok ? " ops-error" : ""}`} role="status" aria-live="polite">
-        {message?.text ?? ""}
-      </p>
+      <ActionStatus message={message} />
     </div>
   );
 }

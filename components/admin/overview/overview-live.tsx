@@ -1,6 +1,7 @@
 "use client";
 
 import { useEffect, useState } from "react";
+import { DataTable } from "@/components/admin/data-table";
 import type { Overview } from "@/lib/admin/overview";
 import { count, latency, percent, utcTime } from "./format";
 import { OverviewCharts } from "./overview-charts";
@@ -59,36 +60,25 @@ export function OverviewLive({ initial }: { initial: Overview }) {
         <h2 id="overview-health">
           Dependencies <span className={`badge ${STATUS_CLASS[health.status]}`}>{health.status}</span>
         </h2>
-        <div className="table-scroll">
-          <table className="table small">
-            <thead>
-              <tr>
-                <th scope="col">Check</th>
-                <th scope="col">Status</th>
-                <th scope="col">Observed</th>
-                <th scope="col">Time</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(Object.keys(CHECK_NAMES) as (keyof typeof CHECK_NAMES)[]).map((name) => {
-                const check = health.checks[name];
-                return (
-                  <tr key={name}>
-                    <th scope="row">{CHECK_NAMES[name]}</th>
-                    <td>
-                      <span className={`badge ${STATUS_CLASS[check.status]}`}>{check.status}</span>
-                    </td>
-                    <td>
-                      {check.observedValue ?? "—"}
-                      {check.output ? <span className="muted"> ({check.output})</span> : null}
-                    </td>
-                    <td>{check.responseTime} ms</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          className="small"
+          rows={(Object.keys(CHECK_NAMES) as (keyof typeof CHECK_NAMES)[]).map((name) => ({ name, check: health.checks[name] }))}
+          rowKey={(r) => r.name}
+          columns={[
+            { header: "Check", rowHeader: true, cell: (r) => CHECK_NAMES[r.name] },
+            { header: "Status", cell: (r) => <span className={`badge ${STATUS_CLASS[r.check.status]}`}>{r.check.status}</span> },
+            {
+              header: "Observed",
+              cell: (r) => (
+                <>
+                  {r.check.observedValue ?? "—"}
+                  {r.check.output ? <span className="muted"> ({r.check.output})</span> : null}
+                </>
+              ),
+            },
+            { header: "Time", cell: (r) => <>{r.check.responseTime} ms</> },
+          ]}
+        />
         <p className="small muted">
           Store: {data.store.kind === "upstash" ? "Redis" : "in memory"}
           {data.store.mode === "fallback" ? " — Redis unreachable, serving from the in-memory fallback" : ""}.

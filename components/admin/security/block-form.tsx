@@ -1,6 +1,7 @@
 "use client";
 
 import { useId, useRef, useState } from "react";
+import { Outcome, ReasonField } from "@/components/admin/form-bits";
 import { useRouter } from "@/i18n/navigation";
 import { apiFetch } from "@/lib/ui/api-client";
 
@@ -99,20 +100,7 @@ export function BlockForm({ target, onDone, onCancel, submitLabel = "Block" }: P
             />
           </div>
         ) : null}
-        <div>
-          <label htmlFor={`${id}-reason`}>Reason</label>
-          <input
-            ref={reasonInput}
-            id={`${id}-reason`}
-            type="text"
-            name="reason"
-            maxLength={500}
-            autoComplete="off"
-            value={reason}
-            onChange={(e) => setReason(e.target.value)}
-            required
-          />
-        </div>
+        <ReasonField id={`${id}-reason`} inputRef={reasonInput} value={reason} onChange={setReason} />
         <div>
           <label htmlFor={`${id}-ttl`}>Block for</label>
           <select id={`${id}-ttl`} name="ttlSeconds" value={ttl} onChange={(e) => setTtl(Number(e.target.value))}>
@@ -124,14 +112,7 @@ export function BlockForm({ target, onDone, onCancel, submitLabel = "Block" }: P
           </select>
         </div>
       </div>
-      {error ? (
-        <p className="alert" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <p className="status-line small" role="status">
-        {done}
-      </p>
+      <Outcome error={error} done={done} />
       <div className="actions">
         <button type="submit" className="btn btn-sm btn-danger" disabled={busy}>
           {busy ? "Blocking…" : submitLabel}

@@ -1,17 +1,11 @@
 "use client";
 
 import { useState } from "react";
+import { DataTable } from "@/components/admin/data-table";
+import { ErrorAlert } from "@/components/admin/form-bits";
 import { Link } from "@/i18n/navigation";
+import type { Discrepancy } from "@/lib/admin/users";
 import { apiFetch } from "@/lib/ui/api-client";
-
-interface Discrepancy {
-  userId: string;
-  email: string | null;
-  field: "used" | "credits";
-  day: string | null;
-  stored: number;
-  computed: number;
-}
 
 interface Result {
   ok: boolean;
@@ -41,11 +35,7 @@ export function ReconcilePanel() {
           {busy ? "Reconciling…" : "Run reconciliation"}
         </button>
       </div>
-      {error ? (
-        <p className="alert" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorAlert>{error}</ErrorAlert>
       <p className="status-line small" role="status" data-testid="reconcile-status">
         {result
           ? result.ok
@@ -54,32 +44,18 @@ export function ReconcilePanel() {
           : null}
       </p>
       {result && !result.ok ? (
-        <div className="table-scroll">
-          <table className="table" data-testid="reconcile-table">
-            <thead>
-              <tr>
-                <th scope="col">User</th>
-                <th scope="col">Counter</th>
-                <th scope="col">Day</th>
-                <th scope="col">Stored</th>
-                <th scope="col">From the ledger</th>
-              </tr>
-            </thead>
-            <tbody>
-              {result.discrepancies.map((d) => (
-                <tr key={`${d.userId}:${d.field}:${d.day ?? ""}`}>
-                  <th scope="row" className="break">
-                    <Link href={`/admin/users/${d.userId}`}>{d.email ?? d.userId}</Link>
-                  </th>
-                  <td>{d.field === "used" ? "Used (daily)" : "Credits"}</td>
-                  <td className="nowrap">{d.day ?? "–"}</td>
-                  <td>{d.stored}</td>
-                  <td>{d.computed}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          testId="reconcile-table"
+          rows={result.discrepancies}
+          rowKey={(d) => `${d.userId}:${d.field}:${d.day ?? ""}`}
+          columns={[
+            { header: "User", rowHeader: true, className: "break", cell: (d) => <Link href={`/admin/users/${d.userId}`}>{d.email ?? d.userId}</Link> },
+            { header: "Counter", cell: (d) => (d.field === "used" ? "Used (daily)" : "Credits") },
+            { header: "Day", className: "nowrap", cell: (d) => d.day ?? "–" },
+            { header: "Stored", cell: (d) => d.stored },
+            { header: "From the ledger", cell: (d) => d.computed },
+          ]}
+        />
       ) : null}
     </div>
   );

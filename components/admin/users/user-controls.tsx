@@ -1,6 +1,7 @@
 "use client";
 
 import { useId, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { Outcome, ReasonField } from "@/components/admin/form-bits";
 import { useRouter } from "@/i18n/navigation";
 import { apiFetch, type ApiResult } from "@/lib/ui/api-client";
 
@@ -27,21 +28,6 @@ function failure(res: Extract<ApiResult<unknown>, { ok: false }>, fallback: stri
 }
 
 /** One control's outcome: an alert for errors, a polite status line for success. */
-function Outcome({ id, error, done }: { id: string; error: string | null; done: string | null }) {
-  return (
-    <>
-      {error ? (
-        <p className="alert" role="alert" id={id}>
-          {error}
-        </p>
-      ) : null}
-      <p className="status-line small" role="status">
-        {done}
-      </p>
-    </>
-  );
-}
-
 function useAction() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -210,22 +196,14 @@ export function UserControls({ user, self }: Props) {
                 A negative number takes credits back.
               </p>
             </div>
-            <div>
-              <label htmlFor={`${id}-reason`}>Reason</label>
-              <input
-                id={`${id}-reason`}
-                type="text"
-                name="reason"
-                maxLength={500}
-                autoComplete="off"
-                value={reason}
-                onChange={(e) => {
-                  setReason(e.target.value);
-                  grantKey.current = null;
-                }}
-                required
-              />
-            </div>
+            <ReasonField
+              id={`${id}-reason`}
+              value={reason}
+              onChange={(value) => {
+                setReason(value);
+                grantKey.current = null;
+              }}
+            />
           </div>
           <Outcome id={`${id}-credits-error`} error={credits.error} done={credits.done} />
           <div className="actions">

@@ -1,9 +1,9 @@
 import type { Metadata } from "next";
-import { setRequestLocale } from "next-intl/server";
-import { givenParams, Pager, When } from "@/components/admin/insights/table-bits";
+import { givenParams, offsetLinks, openConsolePage, type ConsolePageProps } from "@/components/admin/console-page";
+import { FilterForm, InvalidFilters, TextFilter, When } from "@/components/admin/console-ui";
+import { PagedTable } from "@/components/admin/data-table";
 import { VerifyChain } from "@/components/admin/insights/verify-chain";
 import { listAudit } from "@/lib/admin/audit";
-import { requireConsoleViewer } from "@/lib/admin/console";
 import { auditQuery } from "@/lib/admin/tables";
 
 export const dynamic = "force-dynamic";
@@ -19,26 +19,14 @@ function brief(value: unknown): string {
   return text.length > 160 ? `${text.slice(0, 157)}…` : text;
 }
 
-export default async function AuditPage({
-  params,
-  searchParams,
-}: {
-  params: Promise<{ locale: string }>;
-  searchParams: Promise<Record<string, string | string[] | undefined>>;
-}) {
-  const { locale } = await params;
-  setRequestLocale(locale);
-  await requireConsoleViewer();
+export default async function AuditPage({ params, searchParams }: ConsolePageProps) {
+  await openConsolePage(params);
   const given = givenParams(await searchParams, FILTER_KEYS);
   const parsed = auditQuery.safeParse({ ...given, limit: String(PAGE_SIZE) });
   const filters = parsed.success ? parsed.data : auditQuery.parse({ limit: String(PAGE_SIZE) });
   const page = await listAudit(filters);
 
-  const linkTo = (offset: number) => {
-    const query: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...given, offset: offset > 0 ? String(offset) : undefined })) if (v) query[k] = v;
-    return { pathname: "/admin/audit", query };
-  };
+  const linkTo = offsetLinks("/admin/audit", given);
 
   return (
     <>
@@ -55,22 +43,11 @@ export default async function AuditPage({
 
       <section className="card stack" aria-labelledby="audit-filters">
         <h2 id="audit-filters">Filter</h2>
-        {!parsed.success ? (
-          <p className="alert" role="alert">
-            Some filters were not valid and were ignored:{" "}
-            {parsed.error.issues.map((i) => `${i.path.join(".") || "filters"}: ${i.message}`).join("; ")}
-          </p>
-        ) : null}
-        <form method="get" className="stack insights-form">
+        <InvalidFilters error={parsed.error} />
+        <FilterForm className="stack insights-form" submit="Show">
           <div className="row">
-            <div>
-              <label htmlFor="audit-actor">Actor (email or user id)</label>
-              <input id="audit-actor" name="actor" type="text" autoComplete="off" spellCheck={false} defaultValue={given.actor ?? ""} />
-            </div>
-            <div>
-              <label htmlFor="audit-action">Action (or a prefix such as blocklist)</label>
-              <input id="audit-action" name="action" type="text" autoComplete="off" spellCheck={false} defaultValue={given.action ?? ""} />
-            </div>
+            <TextFilter id="audit-actor" name="actor" label="Actor (email or user id)" value={given.actor} />
+            <TextFilter id="audit-action" name="action" label="Action (or a prefix such as blocklist)" value={given.action} />
           </div>
           <div className="row">
             <div>
@@ -82,68 +59,36 @@ export default async function AuditPage({
               <input id="audit-to" name="to" type="date" defaultValue={given.to?.slice(0, 10) ?? ""} />
             </div>
           </div>
-          <div className="actions">
-            <button type="submit" className="btn btn-sm">
-              Show
-            </button>
-          </div>
-        </form>
+        </FilterForm>
       </section>
 
       <section className="card stack" aria-labelledby="audit-entries">
         <h2 id="audit-entries">Entries</h2>
-        <div className="table-scroll">
-          <table className="table insights-table" data-testid="audit-table">
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">When</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">Before</th>
-                <th scope="col">After</th>
-                <th scope="col">IP</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.items.length === 0 ? (
-                <tr>
-                  <td colSpan={8} className="muted">
-                    No entries.
-                  </td>
-                </tr>
-              ) : (
-                page.items.map((row) => (
-                  <tr key={row.id}>
-                    <th scope="row">{row.id}</th>
-                    <td className="nowrap">
-                      <When iso={row.createdAt} />
-                    </td>
-                    <td className="break">{row.actorEmail ?? row.actorId ?? "—"}</td>
-                    <td>
-                      <code>{row.action}</code>
-                    </td>
-                    <td className="break">{row.target ?? "—"}</td>
-                    <td className="break small">
-                      <code>{brief(row.before)}</code>
-                    </td>
-                    <td className="break small">
-                      <code>{brief(row.after)}</code>
-                    </td>
-                    <td className="nowrap">{row.ip ?? "—"}</td>
-                  </tr>
-                ))
-              )}
-            </tbody>
-          </table>
-        </div>
-        <Pager total={page.total} offset={filters.offset} limit={PAGE_SIZE} shown={page.items.length} linkTo={linkTo} label="Audit log pages" />
+        <PagedTable
+          page={page}
+          query={filters}
+          linkTo={linkTo}
+          pagerLabel="Audit log pages"
+          testId="audit-table"
+          className="insights-table"
+          rowKey={(row) => row.id}
+          empty="No entries."
+          columns={[
+            { header: "#", rowHeader: true, cell: (row) => row.id },
+            { header: "When", className: "nowrap", cell: (row) => <When iso={row.createdAt} /> },
+            { header: "Actor", className: "break", cell: (row) => row.actorEmail ?? row.actorId ?? "—" },
+            { header: "Action", cell: (row) => <code>{row.action}</code> },
+            { header: "Target", className: "break", cell: (row) => row.target ?? "—" },
+            { header: "Before", className: "break small", cell: (row) => <code>{brief(row.before)}</code> },
+            { header: "After", className: "break small", cell: (row) => <code>{brief(row.after)}</code> },
+            { header: "IP", className: "nowrap", cell: (row) => row.ip ?? "—" },
+          ]}
+        />
       </section>
 
       <section className="card stack" aria-labelledby="audit-export">
         <h2 id="audit-export">Export as CSV</h2>
-        <form method="get" action="/api/admin/audit.csv" className="toolbar insights-form">
+        <FilterForm action="/api/admin/audit.csv" className="toolbar insights-form" submit="Download CSV">
           <div className="toolbar-field">
             <label htmlFor="audit-csv-from">From (UTC)</label>
             <input id="audit-csv-from" name="from" type="date" required />
@@ -152,12 +97,7 @@ export default async function AuditPage({
             <label htmlFor="audit-csv-to">Before (UTC)</label>
             <input id="audit-csv-to" name="to" type="date" required />
           </div>
-          <div className="actions">
-            <button type="submit" className="btn btn-sm">
-              Download CSV
-            </button>
-          </div>
-        </form>
+        </FilterForm>
         <p className="small muted">Every entry from the first day up to (not including) the second, oldest first, with its hashes.</p>
       </section>
     </>

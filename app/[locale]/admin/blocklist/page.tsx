@@ -1,22 +1,16 @@
 import type { Metadata } from "next";
-import { setRequestLocale } from "next-intl/server";
+import { openConsolePage, type ConsolePageProps } from "@/components/admin/console-page";
+import { When } from "@/components/admin/console-ui";
+import { columns, DataTable } from "@/components/admin/data-table";
 import { BlockForm } from "@/components/admin/security/block-form";
 import { RemoveBlockButton } from "@/components/admin/security/remove-button";
-import { requireConsoleViewer } from "@/lib/admin/console";
 import { listBlocklist } from "@/lib/admin/security";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Blocklist" };
 
-function When({ iso }: { iso: string }) {
-  return <time dateTime={iso}>{`${iso.slice(0, 19).replace("T", " ")} UTC`}</time>;
-}
-
-export default async function BlocklistPage({ params }: { params: Promise<{ locale: string }> }) {
-  const { locale } = await params;
-  setRequestLocale(locale);
-  const viewer = await requireConsoleViewer();
-  const isAdmin = viewer.role === "admin";
+export default async function BlocklistPage({ params }: Pick<ConsolePageProps, "params">) {
+  const { isAdmin } = await openConsolePage(params);
   const entries = await listBlocklist();
 
   return (
@@ -40,49 +34,21 @@ export default async function BlocklistPage({ params }: { params: Promise<{ loca
             {entries.length === 1 ? "1 entry" : `${entries.length} entries`}
           </p>
         </div>
-        <div className="table-scroll" tabIndex={0} role="region" aria-label="Blocklist entries">
-          <table className="table" data-testid="blocklist-table">
-            <thead>
-              <tr>
-                <th scope="col">Address or range</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Added by</th>
-                <th scope="col">Added</th>
-                <th scope="col">Expires</th>
-                {isAdmin ? <th scope="col">Action</th> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map((e) => (
-                <tr key={e.id}>
-                  <th scope="row" className="nowrap">
-                    {e.target}
-                  </th>
-                  <td className="wrap-word">{e.reason}</td>
-                  <td className="wrap-word">{e.createdBy ?? <span className="muted">–</span>}</td>
-                  <td className="nowrap">
-                    <When iso={e.createdAt} />
-                  </td>
-                  <td className="nowrap">
-                    <When iso={e.expiresAt} />
-                  </td>
-                  {isAdmin ? (
-                    <td>
-                      <RemoveBlockButton id={e.id} target={e.target} />
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-              {entries.length === 0 ? (
-                <tr>
-                  <td colSpan={isAdmin ? 6 : 5} className="muted">
-                    Nothing is blocked.
-                  </td>
-                </tr>
-              ) : null}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          testId="blocklist-table"
+          region="Blocklist entries"
+          rows={entries}
+          rowKey={(e) => e.id}
+          empty="Nothing is blocked."
+          columns={columns<(typeof entries)[number]>(
+            { header: "Address or range", rowHeader: true, className: "nowrap", cell: (e) => e.target },
+            { header: "Reason", className: "wrap-word", cell: (e) => e.reason },
+            { header: "Added by", className: "wrap-word", cell: (e) => e.createdBy ?? <span className="muted">–</span> },
+            { header: "Added", className: "nowrap", cell: (e) => <When iso={e.createdAt} /> },
+            { header: "Expires", className: "nowrap", cell: (e) => <When iso={e.expiresAt} /> },
+            isAdmin && { header: "Action", cell: (e) => <RemoveBlockButton id={e.id} target={e.target} /> },
+          )}
+        />
       </section>
     </>
   );

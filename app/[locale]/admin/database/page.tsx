@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
-import { setRequestLocale } from "next-intl/server";
-import { requireConsoleViewer } from "@/lib/admin/console";
+import { openConsolePage, type ConsolePageProps } from "@/components/admin/console-page";
+import { DataTable } from "@/components/admin/data-table";
 import { databaseReport, type Check } from "@/lib/admin/database";
 
 export const dynamic = "force-dynamic";
@@ -27,10 +27,8 @@ function Unavailable({ check }: { check: Check<object> }) {
   );
 }
 
-export default async function DatabasePage({ params }: { params: Promise<{ locale: string }> }) {
-  const { locale } = await params;
-  setRequestLocale(locale);
-  await requireConsoleViewer();
+export default async function DatabasePage({ params }: Pick<ConsolePageProps, "params">) {
+  await openConsolePage(params);
   const report = await databaseReport();
   const { connections, longRunningQueries: long, tableSizes, indexUsage } = report;
 
@@ -56,24 +54,14 @@ export default async function DatabasePage({ params }: { params: Promise<{ local
               {connections.total}
               {connections.max !== null ? <span className="muted small"> of {connections.max} allowed</span> : null}
             </p>
-            <div className="table-scroll">
-              <table className="table">
-                <thead>
-                  <tr>
-                    <th scope="col">State</th>
-                    <th scope="col">Connections</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {connections.byState.map((s) => (
-                    <tr key={s.state}>
-                      <th scope="row">{s.state}</th>
-                      <td>{s.count}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              rows={connections.byState}
+              rowKey={(s) => s.state}
+              columns={[
+                { header: "State", rowHeader: true, cell: (s) => s.state },
+                { header: "Connections", cell: (s) => s.count },
+              ]}
+            />
           </>
         ) : null}
       </section>
@@ -82,39 +70,18 @@ export default async function DatabasePage({ params }: { params: Promise<{ local
         <h2 id="db-long">Queries running over 5 minutes</h2>
         <Unavailable check={long} />
         {long.available ? (
-          <div className="table-scroll">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">PID</th>
-                  <th scope="col">User</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Running for</th>
-                  <th scope="col">Query</th>
-                </tr>
-              </thead>
-              <tbody>
-                {long.items.map((q) => (
-                  <tr key={q.pid}>
-                    <th scope="row">{q.pid}</th>
-                    <td>{q.user ?? "–"}</td>
-                    <td>{q.state ?? "–"}</td>
-                    <td className="nowrap">{Math.round(q.seconds / 60)} min</td>
-                    <td className="break small">
-                      <code>{q.query}</code>
-                    </td>
-                  </tr>
-                ))}
-                {long.items.length === 0 ? (
-                  <tr>
-                    <td colSpan={5} className="muted">
-                      None.
-                    </td>
-                  </tr>
-                ) : null}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={long.items}
+            rowKey={(q) => q.pid}
+            empty="None."
+            columns={[
+              { header: "PID", rowHeader: true, cell: (q) => q.pid },
+              { header: "User", cell: (q) => q.user ?? "–" },
+              { header: "State", cell: (q) => q.state ?? "–" },
+              { header: "Running for", className: "nowrap", cell: (q) => `${Math.round(q.seconds / 60)} min` },
+              { header: "Query", className: "break small", cell: (q) => <code>{q.query}</code> },
+            ]}
+          />
         ) : null}
       </section>
 
@@ -122,30 +89,17 @@ export default async function DatabasePage({ params }: { params: Promise<{ local
         <h2 id="db-sizes">Table sizes</h2>
         <Unavailable check={tableSizes} />
         {tableSizes.available ? (
-          <div className="table-scroll">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Table</th>
-                  <th scope="col">Total</th>
-                  <th scope="col">Data</th>
-                  <th scope="col">Indexes</th>
-                  <th scope="col">Rows (estimate)</th>
-                </tr>
-              </thead>
-              <tbody>
-                {tableSizes.items.map((t) => (
-                  <tr key={t.table}>
-                    <th scope="row">{t.table}</th>
-                    <td className="nowrap">{bytes(t.totalBytes)}</td>
-                    <td className="nowrap">{bytes(t.tableBytes)}</td>
-                    <td className="nowrap">{bytes(t.indexBytes)}</td>
-                    <td>{t.rowsEstimate < 0 ? "not analysed" : Math.round(t.rowsEstimate)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={tableSizes.items}
+            rowKey={(t) => t.table}
+            columns={[
+              { header: "Table", rowHeader: true, cell: (t) => t.table },
+              { header: "Total", className: "nowrap", cell: (t) => bytes(t.totalBytes) },
+              { header: "Data", className: "nowrap", cell: (t) => bytes(t.tableBytes) },
+              { header: "Indexes", className: "nowrap", cell: (t) => bytes(t.indexBytes) },
+              { header: "Rows (estimate)", cell: (t) => (t.rowsEstimate < 0 ? "not analysed" : Math.round(t.rowsEstimate)) },
+            ]}
+          />
         ) : null}
       </section>
 
@@ -154,30 +108,16 @@ export default async function DatabasePage({ params }: { params: Promise<{ local
         <p className="muted small">Least used first: an index never scanned since the statistics were reset costs writes and space for nothing.</p>
         <Unavailable check={indexUsage} />
         {indexUsage.available ? (
-          <div className="table-scroll">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Index</th>
-                  <th scope="col">Table</th>
-                  <th scope="col">Scans</th>
-                  <th scope="col">Size</th>
-                </tr>
-              </thead>
-              <tbody>
-                {indexUsage.items.map((i) => (
-                  <tr key={i.index}>
-                    <th scope="row" className="break">
-                      {i.index}
-                    </th>
-                    <td>{i.table}</td>
-                    <td>{i.scans}</td>
-                    <td className="nowrap">{bytes(i.bytes)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={indexUsage.items}
+            rowKey={(i) => i.index}
+            columns={[
+              { header: "Index", rowHeader: true, className: "break", cell: (i) => i.index },
+              { header: "Table", cell: (i) => i.table },
+              { header: "Scans", cell: (i) => i.scans },
+              { header: "Size", className: "nowrap", cell: (i) => bytes(i.bytes) },
+            ]}
+          />
         ) : null}
       </section>
     </>

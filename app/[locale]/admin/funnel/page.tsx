@@ -1,9 +1,9 @@
 import type { Metadata } from "next";
-import { setRequestLocale } from "next-intl/server";
+import { givenParams, openConsolePage, type ConsolePageProps } from "@/components/admin/console-page";
+import { FilterForm } from "@/components/admin/console-ui";
+import { DataTable } from "@/components/admin/data-table";
 import { FunnelChart } from "@/components/admin/insights/funnel-chart";
-import { givenParams } from "@/components/admin/insights/table-bits";
-import { requireConsoleViewer } from "@/lib/admin/console";
-import { FUNNEL_BREAKDOWNS, FUNNEL_WINDOWS, funnelQuery, funnelReport, type FunnelConversion, type FunnelEventStats } from "@/lib/admin/funnel";
+import { FUNNEL_BREAKDOWNS, FUNNEL_WINDOWS, funnelQuery, funnelReport, type FunnelConversion, type FunnelEventStats, type FunnelSegment } from "@/lib/admin/funnel";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Funnel" };
@@ -33,16 +33,8 @@ function ConversionText({ c }: { c: FunnelConversion }) {
   );
 }
 
-export default async function FunnelPage({
-  params,
-  searchParams,
-}: {
-  params: Promise<{ locale: string }>;
-  searchParams: Promise<Record<string, string | string[] | undefined>>;
-}) {
-  const { locale } = await params;
-  setRequestLocale(locale);
-  await requireConsoleViewer();
+export default async function FunnelPage({ params, searchParams }: ConsolePageProps) {
+  await openConsolePage(params);
   const given = givenParams(await searchParams, ["days", "by"]);
   const parsed = funnelQuery.safeParse(given);
   const query = parsed.success ? parsed.data : funnelQuery.parse({});
@@ -69,7 +61,15 @@ export default async function FunnelPage({
             The window or breakdown was not valid; showing the last 7 days without a breakdown.
           </p>
         ) : null}
-        <form method="get" className="toolbar">
+        <FilterForm
+          className="toolbar"
+          submit="Show"
+          extra={
+            <a className="btn btn-sm" href={`/api/admin/funnel.csv?${csvQuery.toString()}`} download>
+              Download CSV
+            </a>
+          }
+        >
           <div className="toolbar-field">
             <label htmlFor="funnel-days">Window</label>
             <select id="funnel-days" name="days" defaultValue={String(report.days)}>
@@ -91,15 +91,7 @@ export default async function FunnelPage({
               ))}
             </select>
           </div>
-          <div className="actions">
-            <button type="submit" className="btn btn-sm">
-              Show
-            </button>
-            <a className="btn btn-sm" href={`/api/admin/funnel.csv?${csvQuery.toString()}`} download>
-              Download CSV
-            </a>
-          </div>
-        </form>
+        </FilterForm>
         <p className="small muted">
           From <time dateTime={report.since}>{report.since.slice(0, 16).replace("T", " ")} UTC</time> to now. Conversion to{" "}
           <code>generate_success</code> is the share of browser sessions (guests and signed-in users) with a <code>page_view</code> in the
@@ -127,30 +119,17 @@ export default async function FunnelPage({
 
       <section className="card stack" aria-labelledby="funnel-events">
         <h2 id="funnel-events">Per event</h2>
-        <div className="table-scroll">
-          <table className="table" data-testid="funnel-table">
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Events</th>
-                <th scope="col">Unique users</th>
-                <th scope="col">Unique sessions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {report.events.map((e) => (
-                <tr key={e.event}>
-                  <th scope="row">
-                    <code>{e.event}</code>
-                  </th>
-                  <td>{e.count}</td>
-                  <td>{e.uniqueUsers}</td>
-                  <td>{e.uniqueSessions}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          testId="funnel-table"
+          rows={report.events}
+          rowKey={(e) => e.event}
+          columns={[
+            { header: "Event", rowHeader: true, cell: (e) => <code>{e.event}</code> },
+            { header: "Events", cell: (e) => e.count },
+            { header: "Unique users", cell: (e) => e.uniqueUsers },
+            { header: "Unique sessions", cell: (e) => e.uniqueSessions },
+          ]}
+        />
         <p className="small muted">
           <code>generate_success</code> is recorded by the server without a session, so its unique sessions are always 0.
         </p>
@@ -162,36 +141,16 @@ export default async function FunnelPage({
           {report.breakdown.length === 0 ? (
             <p className="muted">No events in this window.</p>
           ) : (
-            <div className="table-scroll">
-              <table className="table" data-testid="funnel-breakdown-table">
-                <thead>
-                  <tr>
-                    <th scope="col">{BREAKDOWN_LABEL[report.by]}</th>
-                    {KEY_STAGES.map((s) => (
-                      <th scope="col" key={s}>
-                        <code>{s}</code>
-                      </th>
-                    ))}
-                    <th scope="col">Conversion</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {report.breakdown.map((s) => (
-                    <tr key={s.key ?? "(none)"}>
-                      <th scope="row" className="break">
-                        {s.key ?? <span className="muted">(none)</span>}
-                      </th>
-                      {KEY_STAGES.map((stage) => (
-                        <td key={stage}>{countOf(s.events, stage)}</td>
-                      ))}
-                      <td>
-                        <ConversionText c={s.conversion} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              testId="funnel-breakdown-table"
+              rows={report.breakdown}
+              rowKey={(s) => s.key ?? "(none)"}
+              columns={[
+                { header: BREAKDOWN_LABEL[report.by], key: "key", rowHeader: true, className: "break", cell: (s) => s.key ?? <span className="muted">(none)</span> },
+                ...KEY_STAGES.map((stage) => ({ header: <code>{stage}</code>, key: stage, cell: (s: FunnelSegment) => countOf(s.events, stage) })),
+                { header: "Conversion", cell: (s) => <ConversionText c={s.conversion} /> },
+              ]}
+            />
           )}
           <p className="small muted">
             Source is the <code>utm_source</code> of the session&rsquo;s landing page. Each event is counted under its own value; a session whose page views fall under two values counts as a visitor of both. The

@@ -1,23 +1,16 @@
 import type { Metadata } from "next";
-import { setRequestLocale } from "next-intl/server";
+import { givenParams, openConsolePage, type ConsolePageProps } from "@/components/admin/console-page";
+import { FilterForm, InvalidFilters, PagerNav, TextFilter, When } from "@/components/admin/console-ui";
+import { DataTable } from "@/components/admin/data-table";
 import { AdminAction } from "@/components/admin/operations/admin-action";
 import { Link } from "@/i18n/navigation";
-import { requireConsoleViewer } from "@/lib/admin/console";
 import { generationsQuery, listAdminGenerations, type AdminGeneration } from "@/lib/admin/generations";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Generations" };
 
-type SearchParams = Record<string, string | string[] | undefined>;
-
 const FILTER_KEYS = ["status", "provider", "cached", "userId", "offset"] as const;
 const PAGE_SIZE = 50;
-
-const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
-
-function When({ iso }: { iso: string }) {
-  return <time dateTime={iso}>{`${iso.slice(0, 19).replace("T", " ")} UTC`}</time>;
-}
 
 function Status({ g }: { g: AdminGeneration }) {
   return <span className={`tag${g.status === "failed" ? " tag-failed" : ""}`}>{g.status}</span>;
@@ -25,67 +18,36 @@ function Status({ g }: { g: AdminGeneration }) {
 
 function Rows({ items, empty }: { items: AdminGeneration[]; empty: string }) {
   return (
-    <div className="table-scroll">
-      <table className="table">
-        <thead>
-          <tr>
-            <th scope="col">Created</th>
-            <th scope="col">Status</th>
-            <th scope="col">Failure reason</th>
-            <th scope="col">Provider / model</th>
-            <th scope="col">Cached</th>
-            <th scope="col">Latency</th>
-            <th scope="col">User</th>
-            <th scope="col">Id</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((g) => (
-            <tr key={g.id}>
-              <th scope="row" className="nowrap">
-                <When iso={g.createdAt} />
-              </th>
-              <td>
-                <Status g={g} />
-              </td>
-              <td>{g.errorCode ? <code>{g.errorCode}</code> : <span className="muted">–</span>}</td>
-              <td className="small">
-                {g.provider ?? "–"}
-                {g.model ? <span className="muted"> / {g.model}</span> : null}
-              </td>
-              <td>{g.cached ? "yes" : "no"}</td>
-              <td className="nowrap">{g.latencyMs === null ? "–" : `${g.latencyMs} ms`}</td>
-              <td className="break small">{g.userId ?? <span className="muted">guest</span>}</td>
-              <td className="break small">
-                <code>{g.id}</code>
-              </td>
-            </tr>
-          ))}
-          {items.length === 0 ? (
-            <tr>
-              <td colSpan={8} className="muted">
-                {empty}
-              </td>
-            </tr>
-          ) : null}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      rows={items}
+      rowKey={(g) => g.id}
+      empty={empty}
+      columns={[
+        { header: "Created", rowHeader: true, className: "nowrap", cell: (g) => <When iso={g.createdAt} /> },
+        { header: "Status", cell: (g) => <Status g={g} /> },
+        { header: "Failure reason", cell: (g) => (g.errorCode ? <code>{g.errorCode}</code> : <span className="muted">–</span>) },
+        {
+          header: "Provider / model",
+          className: "small",
+          cell: (g) => (
+            <>
+              {g.provider ?? "–"}
+              {g.model ? <span className="muted"> / {g.model}</span> : null}
+            </>
+          ),
+        },
+        { header: "Cached", cell: (g) => (g.cached ? "yes" : "no") },
+        { header: "Latency", className: "nowrap", cell: (g) => (g.latencyMs === null ? "–" : `${g.latencyMs} ms`) },
+        { header: "User", className: "break small", cell: (g) => g.userId ?? <span className="muted">guest</span> },
+        { header: "Id", className: "break small", cell: (g) => <code>{g.id}</code> },
+      ]}
+    />
   );
 }
 
-export default async function GenerationsPage({ params, searchParams }: { params: Promise<{ locale: string }>; searchParams: Promise<SearchParams> }) {
-  const { locale } = await params;
-  setRequestLocale(locale);
-  const viewer = await requireConsoleViewer();
-  const isAdmin = viewer.role === "admin";
-  const raw = await searchParams;
-
-  const given: Record<string, string> = {};
-  for (const key of FILTER_KEYS) {
-    const value = first(raw[key]);
-    if (value !== undefined && value !== "") given[key] = value;
-  }
+export default async function GenerationsPage({ params, searchParams }: ConsolePageProps) {
+  const { isAdmin } = await openConsolePage(params);
+  const given = givenParams(await searchParams, FILTER_KEYS, { trim: false });
   const parsed = generationsQuery.safeParse({ limit: String(PAGE_SIZE), ...given });
   const filters = parsed.success ? parsed.data : generationsQuery.parse({ limit: String(PAGE_SIZE) });
   const page = await listAdminGenerations(filters);
@@ -124,12 +86,17 @@ export default async function GenerationsPage({ params, searchParams }: { params
 
       <section className="card stack" aria-labelledby="gen-filters">
         <h2 id="gen-filters">Filter</h2>
-        {!parsed.success ? (
-          <p className="alert" role="alert">
-            Some filters were not valid and were ignored: {parsed.error.issues.map((i) => `${i.path.join(".") || "filters"}: ${i.message}`).join("; ")}
-          </p>
-        ) : null}
-        <form method="get" className="stack">
+        <InvalidFilters error={parsed.error} />
+        <FilterForm
+          className="stack"
+          submit="Show generations"
+          primary
+          extra={
+            <Link className="btn btn-sm" href="/admin/generations">
+              Clear filters
+            </Link>
+          }
+        >
           <div className="row">
             <div>
               <label htmlFor="g-status">Status</label>
@@ -140,10 +107,7 @@ export default async function GenerationsPage({ params, searchParams }: { params
                 <option value="failed">failed</option>
               </select>
             </div>
-            <div>
-              <label htmlFor="g-provider">Provider</label>
-              <input id="g-provider" name="provider" type="text" autoComplete="off" placeholder="openai or offline" defaultValue={given.provider ?? ""} />
-            </div>
+            <TextFilter id="g-provider" name="provider" label="Provider" placeholder="openai or offline" value={given.provider} checkSpelling />
             <div>
               <label htmlFor="g-cached">Cached</label>
               <select id="g-cached" name="cached" defaultValue={given.cached ?? ""}>
@@ -152,20 +116,9 @@ export default async function GenerationsPage({ params, searchParams }: { params
                 <option value="false">Not cached</option>
               </select>
             </div>
-            <div>
-              <label htmlFor="g-user">User id</label>
-              <input id="g-user" name="userId" type="text" autoComplete="off" spellCheck={false} defaultValue={given.userId ?? ""} />
-            </div>
+            <TextFilter id="g-user" name="userId" label="User id" value={given.userId} />
           </div>
-          <div className="actions">
-            <button type="submit" className="btn btn-sm btn-primary">
-              Show generations
-            </button>
-            <Link className="btn btn-sm" href="/admin/generations">
-              Clear filters
-            </Link>
-          </div>
-        </form>
+        </FilterForm>
       </section>
 
       <section className="card stack" aria-labelledby="gen-list" data-testid="generations-table">
@@ -176,22 +129,11 @@ export default async function GenerationsPage({ params, searchParams }: { params
           </p>
         </div>
         <Rows items={page.items} empty="No generations match." />
-        <nav className="pager" aria-label="Generation pages">
-          {page.offset > 0 ? (
-            <Link className="btn btn-sm" href={linkTo(Math.max(0, page.offset - PAGE_SIZE))}>
-              Newer
-            </Link>
-          ) : (
-            <span />
-          )}
-          {pageEnd < page.total ? (
-            <Link className="btn btn-sm" href={linkTo(page.offset + PAGE_SIZE)}>
-              Older
-            </Link>
-          ) : (
-            <span />
-          )}
-        </nav>
+        <PagerNav
+          label="Generation pages"
+          prev={page.offset > 0 ? { href: linkTo(Math.max(0, page.offset - PAGE_SIZE)), text: "Newer" } : undefined}
+          next={pageEnd < page.total ? { href: linkTo(page.offset + PAGE_SIZE), text: "Older" } : undefined}
+        />
       </section>
     </>
   );

@@ -1,17 +1,14 @@
 import type { Metadata } from "next";
-import { setRequestLocale } from "next-intl/server";
+import { openConsolePage, type ConsolePageProps } from "@/components/admin/console-page";
+import { When } from "@/components/admin/console-ui";
+import { DataTable } from "@/components/admin/data-table";
 import { AdminAction } from "@/components/admin/operations/admin-action";
 import { BreakerControls } from "@/components/admin/operations/breaker-controls";
-import { requireConsoleViewer } from "@/lib/admin/console";
 import { listInflight, readBreaker, readCacheStats, type CacheCounts } from "@/lib/admin/operations";
 import { retentionPolicy } from "@/lib/retention";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Operations" };
-
-function When({ iso }: { iso: string }) {
-  return <time dateTime={iso}>{`${iso.slice(0, 19).replace("T", " ")} UTC`}</time>;
-}
 
 const percent = (c: CacheCounts) => (c.hitRate === null ? "–" : `${(c.hitRate * 100).toFixed(1)} %`);
 
@@ -21,11 +18,8 @@ const BREAKER_TEXT: Record<string, string> = {
   "half-open": "Half-open: the next generation is the probe that decides.",
 };
 
-export default async function OperationsPage({ params }: { params: Promise<{ locale: string }> }) {
-  const { locale } = await params;
-  setRequestLocale(locale);
-  const viewer = await requireConsoleViewer();
-  const isAdmin = viewer.role === "admin";
+export default async function OperationsPage({ params }: Pick<ConsolePageProps, "params">) {
+  const { isAdmin } = await openConsolePage(params);
   const [breaker, cache, inflight] = await Promise.all([readBreaker(), readCacheStats(), listInflight()]);
   const policy = retentionPolicy();
 
@@ -113,41 +107,17 @@ export default async function OperationsPage({ params }: { params: Promise<{ loc
             {inflight.count} of {inflight.capacity} slots held
           </p>
         </div>
-        <div className="table-scroll">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Instance</th>
-                <th scope="col">Holder</th>
-                <th scope="col">Since</th>
-                <th scope="col">Expires</th>
-              </tr>
-            </thead>
-            <tbody>
-              {inflight.items.map((l) => (
-                <tr key={l.holder}>
-                  <th scope="row" className="nowrap">
-                    {l.instance}
-                  </th>
-                  <td className="break small">{l.holder}</td>
-                  <td className="nowrap">
-                    <When iso={l.since} />
-                  </td>
-                  <td className="nowrap">
-                    <When iso={l.expires} />
-                  </td>
-                </tr>
-              ))}
-              {inflight.items.length === 0 ? (
-                <tr>
-                  <td colSpan={4} className="muted">
-                    Nothing is in flight.
-                  </td>
-                </tr>
-              ) : null}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={inflight.items}
+          rowKey={(l) => l.holder}
+          empty="Nothing is in flight."
+          columns={[
+            { header: "Instance", rowHeader: true, className: "nowrap", cell: (l) => l.instance },
+            { header: "Holder", className: "break small", cell: (l) => l.holder },
+            { header: "Since", className: "nowrap", cell: (l) => <When iso={l.since} /> },
+            { header: "Expires", className: "nowrap", cell: (l) => <When iso={l.expires} /> },
+          ]}
+        />
       </section>
 
       <section className="card stack" aria-labelledby="ops-retention" data-testid="ops-retention">

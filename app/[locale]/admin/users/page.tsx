@@ -1,8 +1,9 @@
 import type { Metadata } from "next";
-import { setRequestLocale } from "next-intl/server";
+import { firstParam, openConsolePage, type ConsolePageProps } from "@/components/admin/console-page";
+import { When } from "@/components/admin/console-ui";
+import { DataTable } from "@/components/admin/data-table";
 import { ReconcilePanel } from "@/components/admin/users/reconcile-panel";
 import { Link } from "@/i18n/navigation";
-import { requireConsoleViewer } from "@/lib/admin/console";
 import { searchUsers } from "@/lib/admin/users";
 
 export const dynamic = "force-dynamic";
@@ -10,27 +11,11 @@ export const metadata: Metadata = { title: "Users" };
 
 const PAGE_SIZE = 25;
 
-function When({ iso }: { iso: string }) {
-  return <time dateTime={iso}>{`${iso.slice(0, 16).replace("T", " ")} UTC`}</time>;
-}
-
-function one(value: string | string[] | undefined): string {
-  return (Array.isArray(value) ? value[0] : value) ?? "";
-}
-
-export default async function UsersPage({
-  params,
-  searchParams,
-}: {
-  params: Promise<{ locale: string }>;
-  searchParams: Promise<Record<string, string | string[] | undefined>>;
-}) {
-  const { locale } = await params;
-  setRequestLocale(locale);
-  await requireConsoleViewer();
+export default async function UsersPage({ params, searchParams }: ConsolePageProps) {
+  await openConsolePage(params);
   const sp = await searchParams;
-  const q = one(sp.q).slice(0, 320);
-  const page = Math.min(Math.max(1, Number.parseInt(one(sp.page), 10) || 1), 4000);
+  const q = (firstParam(sp.q) ?? "").slice(0, 320);
+  const page = Math.min(Math.max(1, Number.parseInt(firstParam(sp.page) ?? "", 10) || 1), 4000);
   const { items, total } = await searchUsers({ q, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const pageHref = (n: number) => ({ pathname: "/admin/users", query: { ...(q ? { q } : {}), page: String(n) } });
@@ -65,47 +50,21 @@ export default async function UsersPage({
             {total === 1 ? "1 user" : `${total} users`}
           </p>
         </div>
-        <div className="table-scroll">
-          <table className="table" data-testid="users-table">
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Plan</th>
-                <th scope="col">Role</th>
-                <th scope="col">Status</th>
-                <th scope="col">Credits</th>
-                <th scope="col">Used today</th>
-                <th scope="col">Joined</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((u) => (
-                <tr key={u.userId}>
-                  <th scope="row" className="break">
-                    <Link href={`/admin/users/${u.userId}`}>{u.email ?? u.userId}</Link>
-                  </th>
-                  <td>
-                    <span className={u.plan === "pro" ? "badge badge-pro" : "badge"}>{u.plan === "pro" ? "Pro" : "Free"}</span>
-                  </td>
-                  <td>{u.role}</td>
-                  <td>{u.disabled ? <span className="badge badge-disabled">Disabled</span> : "Active"}</td>
-                  <td>{u.credits}</td>
-                  <td>{u.usedToday}</td>
-                  <td className="nowrap">
-                    <When iso={u.createdAt} />
-                  </td>
-                </tr>
-              ))}
-              {items.length === 0 ? (
-                <tr>
-                  <td colSpan={7} className="muted">
-                    No users found.
-                  </td>
-                </tr>
-              ) : null}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          testId="users-table"
+          rows={items}
+          rowKey={(u) => u.userId}
+          empty="No users found."
+          columns={[
+            { header: "Email", rowHeader: true, className: "break", cell: (u) => <Link href={`/admin/users/${u.userId}`}>{u.email ?? u.userId}</Link> },
+            { header: "Plan", cell: (u) => <span className={u.plan === "pro" ? "badge badge-pro" : "badge"}>{u.plan === "pro" ? "Pro" : "Free"}</span> },
+            { header: "Role", cell: (u) => u.role },
+            { header: "Status", cell: (u) => (u.disabled ? <span className="badge badge-disabled">Disabled</span> : "Active") },
+            { header: "Credits", cell: (u) => u.credits },
+            { header: "Used today", cell: (u) => u.usedToday },
+            { header: "Joined", className: "nowrap", cell: (u) => <When iso={u.createdAt} minutes /> },
+          ]}
+        />
         {pages > 1 ? (
           <nav className="actions" aria-label="Result pages">
             {page > 1 ? (

@@ -1,82 +1,42 @@
 import type { Metadata } from "next";
-import { setRequestLocale } from "next-intl/server";
-import { givenParams, Pager, When } from "@/components/admin/insights/table-bits";
-import { requireConsoleViewer } from "@/lib/admin/console";
-import { listWishlist, pageQuery } from "@/lib/admin/tables";
+import { offsetPage, openConsolePage, type ConsolePageProps } from "@/components/admin/console-page";
+import { CsvSection, When } from "@/components/admin/console-ui";
+import { PagedTable } from "@/components/admin/data-table";
+import { listWishlist } from "@/lib/admin/tables";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Wishlist" };
 
 const PAGE_SIZE = 50;
 
-export default async function WishlistPage({
-  params,
-  searchParams,
-}: {
-  params: Promise<{ locale: string }>;
-  searchParams: Promise<Record<string, string | string[] | undefined>>;
-}) {
-  const { locale } = await params;
-  setRequestLocale(locale);
-  await requireConsoleViewer();
-  const given = givenParams(await searchParams, ["offset"]);
-  const parsed = pageQuery.safeParse({ ...given, limit: String(PAGE_SIZE) });
-  const query = parsed.success ? parsed.data : { limit: PAGE_SIZE, offset: 0 };
+export default async function WishlistPage({ params, searchParams }: ConsolePageProps) {
+  await openConsolePage(params);
+  const { query, linkTo } = await offsetPage(searchParams, PAGE_SIZE, "/admin/wishlist");
   const page = await listWishlist(query);
-  const linkTo = (offset: number) => ({ pathname: "/admin/wishlist", query: offset > 0 ? { offset: String(offset) } : ({} as Record<string, string>) });
 
   return (
     <>
       <h1>Wishlist</h1>
-      <section className="card stack" aria-labelledby="wishlist-entries">
-        <div className="section-head">
-          <h2 id="wishlist-entries">Pro waitlist</h2>
-          <a className="btn btn-sm" href="/api/admin/wishlist.csv" download>
-            Download CSV
-          </a>
-        </div>
-        <div className="table-scroll">
-          <table className="table insights-table" data-testid="wishlist-table">
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Note</th>
-                <th scope="col">Language</th>
-                <th scope="col">Account</th>
-                <th scope="col">Joined</th>
-                <th scope="col">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.items.length === 0 ? (
-                <tr>
-                  <td colSpan={6} className="muted">
-                    Nobody is on the waitlist yet.
-                  </td>
-                </tr>
-              ) : (
-                page.items.map((row) => (
-                  <tr key={row.id}>
-                    <th scope="row" className="break">
-                      {row.email}
-                    </th>
-                    <td className="break">{row.note ?? <span className="muted">—</span>}</td>
-                    <td>{row.lang ?? "—"}</td>
-                    <td className="break small">{row.userId ?? <span className="muted">guest</span>}</td>
-                    <td className="nowrap">
-                      <When iso={row.createdAt} />
-                    </td>
-                    <td className="nowrap">
-                      <When iso={row.updatedAt} />
-                    </td>
-                  </tr>
-                ))
-              )}
-            </tbody>
-          </table>
-        </div>
-        <Pager total={page.total} offset={query.offset} limit={PAGE_SIZE} shown={page.items.length} linkTo={linkTo} label="Wishlist pages" />
-      </section>
+      <CsvSection id="wishlist-entries" title="Pro waitlist" csv="/api/admin/wishlist.csv">
+        <PagedTable
+          page={page}
+          query={query}
+          linkTo={linkTo}
+          pagerLabel="Wishlist pages"
+          testId="wishlist-table"
+          className="insights-table"
+          rowKey={(row) => row.id}
+          empty="Nobody is on the waitlist yet."
+          columns={[
+            { header: "Email", rowHeader: true, className: "break", cell: (row) => row.email },
+            { header: "Note", className: "break", cell: (row) => row.note ?? <span className="muted">—</span> },
+            { header: "Language", cell: (row) => row.lang ?? "—" },
+            { header: "Account", className: "break small", cell: (row) => row.userId ?? <span className="muted">guest</span> },
+            { header: "Joined", className: "nowrap", cell: (row) => <When iso={row.createdAt} /> },
+            { header: "Updated", className: "nowrap", cell: (row) => <When iso={row.updatedAt} /> },
+          ]}
+        />
+      </CsvSection>
     </>
   );
 }

@@ -1,10 +1,11 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
-import { setRequestLocale } from "next-intl/server";
 import { UsageChart } from "@/components/account/usage-chart";
+import { openConsolePage, type ConsolePageProps } from "@/components/admin/console-page";
+import { When } from "@/components/admin/console-ui";
+import { DataTable } from "@/components/admin/data-table";
 import { UserControls } from "@/components/admin/users/user-controls";
 import { Link } from "@/i18n/navigation";
-import { requireConsoleViewer } from "@/lib/admin/console";
 import { getUserDetail, LEDGER_LIMIT } from "@/lib/admin/users";
 
 export const dynamic = "force-dynamic";
@@ -12,21 +13,14 @@ export const metadata: Metadata = { title: "User" };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function When({ iso }: { iso: string }) {
-  return <time dateTime={iso}>{`${iso.slice(0, 19).replace("T", " ")} UTC`}</time>;
-}
-
 const KIND_LABEL = { charge: "Charge", refund: "Refund", grant: "Credit grant" } as const;
 
-export default async function UserPage({ params }: { params: Promise<{ locale: string; id: string }> }) {
-  const { locale, id } = await params;
-  setRequestLocale(locale);
-  const viewer = await requireConsoleViewer();
+export default async function UserPage({ params }: Pick<ConsolePageProps<{ id: string }>, "params">) {
+  const { id, viewer, isAdmin } = await openConsolePage(params);
   if (!UUID.test(id)) notFound();
   const detail = await getUserDetail(id);
   if (!detail) notFound();
   const { profile, usage, ledger, ledgerTotal } = detail;
-  const isAdmin = viewer.role === "admin";
   const total14 = usage.reduce((sum, d) => sum + d.used, 0);
 
   return (
@@ -120,41 +114,24 @@ export default async function UserPage({ params }: { params: Promise<{ locale: s
             {ledgerTotal > ledger.length ? `The latest ${ledger.length} of ${ledgerTotal} entries` : `${ledgerTotal} ${ledgerTotal === 1 ? "entry" : "entries"}`}
           </p>
         </div>
-        <div className="table-scroll">
-          <table className="table" data-testid="user-ledger">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Paid from</th>
-                <th scope="col">Amount</th>
-                <th scope="col">Day</th>
-                <th scope="col">Reason or generation</th>
-              </tr>
-            </thead>
-            <tbody>
-              {ledger.map((e) => (
-                <tr key={e.id}>
-                  <th scope="row" className="nowrap">
-                    <When iso={e.createdAt} />
-                  </th>
-                  <td>{KIND_LABEL[e.kind]}</td>
-                  <td>{e.source === "credit" ? "Credits" : "Daily allowance"}</td>
-                  <td>{e.kind === "charge" ? `−${e.amount}` : e.amount > 0 ? `+${e.amount}` : `−${-e.amount}`}</td>
-                  <td className="nowrap">{e.day}</td>
-                  <td className="break">{e.reason ?? (e.generationId ? <code className="small">{e.generationId}</code> : <span className="muted">–</span>)}</td>
-                </tr>
-              ))}
-              {ledger.length === 0 ? (
-                <tr>
-                  <td colSpan={6} className="muted">
-                    No ledger entries yet.
-                  </td>
-                </tr>
-              ) : null}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          testId="user-ledger"
+          rows={ledger}
+          rowKey={(e) => e.id}
+          empty="No ledger entries yet."
+          columns={[
+            { header: "When", rowHeader: true, className: "nowrap", cell: (e) => <When iso={e.createdAt} /> },
+            { header: "Kind", cell: (e) => KIND_LABEL[e.kind] },
+            { header: "Paid from", cell: (e) => (e.source === "credit" ? "Credits" : "Daily allowance") },
+            { header: "Amount", cell: (e) => (e.kind === "charge" ? `−${e.amount}` : e.amount > 0 ? `+${e.amount}` : `−${-e.amount}`) },
+            { header: "Day", className: "nowrap", cell: (e) => e.day },
+            {
+              header: "Reason or generation",
+              className: "break",
+              cell: (e) => e.reason ?? (e.generationId ? <code className="small">{e.generationId}</code> : <span className="muted">–</span>),
+            },
+          ]}
+        />
         {ledgerTotal > LEDGER_LIMIT ? <p className="muted small">Older entries are not shown.</p> : null}
       </section>
     </>
