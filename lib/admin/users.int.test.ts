@@ -19,6 +19,7 @@ interface AdminUserBody {
   email: string | null;
   plan: string;
   role: string;
+  adminByConfig: boolean;
   disabled: boolean;
   disabledAt: string | null;
   credits: number;
@@ -99,7 +100,7 @@ function grant(userId: string, body: unknown, key: string | undefined, token = a
 }
 
 beforeAll(async () => {
-  app = await startTestApp({ USER_DAILY_LIMIT: String(DAILY_LIMIT) });
+  app = await startTestApp({ USER_DAILY_LIMIT: String(DAILY_LIMIT), ADMIN_EMAILS: "config-admin@example.test" });
   admin = await app.signUp(`console-admin-${randomUUID().slice(0, 6)}@example.test`);
   moderator = await app.signUp(`console-mod-${randomUUID().slice(0, 6)}@example.test`);
   await app.db.query(`update litstatus.profiles set role = 'admin' where user_id = $1`, [admin.userId]);
@@ -131,6 +132,7 @@ describe(`GET /api/admin/users (${MODE})`, () => {
       email: `second.${tag}@example.test`,
       plan: "pro",
       role: "moderator",
+      adminByConfig: false,
       disabled: false,
       disabledAt: null,
       credits: 4,
@@ -155,6 +157,12 @@ describe(`GET /api/admin/users (${MODE})`, () => {
     expect(all.total).toBeGreaterThanOrEqual(4);
     const created = all.items.map((u) => Date.parse(u.createdAt));
     expect(created).toEqual([...created].sort((a, b) => b - a));
+  });
+
+  it("marks an admin named in ADMIN_EMAILS, whose stored role may say otherwise", async () => {
+    const named = await app.signUp("Config-Admin@example.test");
+    const res = await app.request("GET", `/api/admin/users/${named.userId}`, { token: moderator.token });
+    expect(((await res.json()) as { profile: AdminUserBody }).profile).toMatchObject({ role: "user", adminByConfig: true });
   });
 
   it("refuses bad parameters (400), guests (401) and users (403)", async () => {

@@ -3,7 +3,9 @@ import { createHash } from "node:crypto";
 import { deleteAccountInTransaction, flushAccountRecords, type AccountDeletion } from "@/lib/account";
 import { readDailyUsage, USAGE_DAYS, type UsageDay } from "@/lib/account/usage";
 import { audited, type AdminActor } from "@/lib/admin/audit";
+import { adminEmails } from "@/lib/auth/mode";
 import { getDb, type Queryable } from "@/lib/db";
+import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { utcDay } from "@/lib/quota/day";
 
@@ -20,7 +22,10 @@ export interface AdminUser {
   userId: string;
   email: string | null;
   plan: AdminPlan;
+  /** The stored role (what PATCH sets). */
   role: AdminRole;
+  /** Named in ADMIN_EMAILS: an admin whatever the stored role says (configuration wins). */
+  adminByConfig: boolean;
   disabled: boolean;
   disabledAt: string | null;
   credits: number;
@@ -74,6 +79,7 @@ function toUser(row: UserRow): AdminUser {
     email: row.email,
     plan: row.plan === "pro" ? "pro" : "free",
     role: row.role === "admin" || row.role === "moderator" ? row.role : "user",
+    adminByConfig: row.email !== null && adminEmails(getEnv()).has(row.email.toLowerCase()),
     disabled: row.disabled_at !== null,
     disabledAt: row.disabled_at === null ? null : iso(row.disabled_at),
     credits: Number(row.credits),

@@ -58,7 +58,7 @@ export default async function UsersPage({ params, searchParams }: ConsolePagePro
           columns={[
             { header: "Email", rowHeader: true, className: "break", cell: (u) => <Link href={`/admin/users/${u.userId}`}>{u.email ?? u.userId}</Link> },
             { header: "Plan", cell: (u) => <span className={u.plan === "pro" ? "badge badge-pro" : "badge"}>{u.plan === "pro" ? "Pro" : "Free"}</span> },
-            { header: "Role", cell: (u) => u.role },
+            { header: "Role", cell: (u) => (u.adminByConfig ? `${u.role} (admin via ADMIN_EMAILS)` : u.role) },
             { header: "Status", cell: (u) => (u.disabled ? <span className="badge badge-disabled">Disabled</span> : "Active") },
             { header: "Credits", cell: (u) => u.credits },
             { header: "Used today", cell: (u) => u.usedToday },

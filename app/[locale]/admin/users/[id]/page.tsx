@@ -54,7 +54,7 @@ export default async function UserPage({ params }: Pick<ConsolePageProps<{ id: s
             </div>
             <div>
               <dt>Role</dt>
-              <dd data-testid="user-role">{profile.role}</dd>
+              <dd data-testid="user-role">{profile.adminByConfig ? `${profile.role} (admin via ADMIN_EMAILS: configuration wins over the stored role)` : profile.role}</dd>
             </div>
             <div>
               <dt>Status</dt>
