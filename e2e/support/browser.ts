@@ -14,6 +14,9 @@ export function watchConsole(page: Page): string[] {
 
 /** axe-core on the current page: no serious or critical violations. */
 export async function expectAccessible(page: Page): Promise<void> {
+  // Dynamic pages may stream their metadata after the body: wait for the title to land, or axe
+  // would report a document without one (the page is not finished, not inaccessible).
+  await expect(page).toHaveTitle(/\S/);
   const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
   const serious = results.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
