@@ -5,6 +5,8 @@ const withNextIntl = createNextIntlPlugin("./i18n/request.ts");
 
 const nextConfig: NextConfig = {
   output: "standalone",
+  // A separate build directory lets a second dev server run beside the usual one (tests, tools).
+  ...(process.env.NEXT_DIST_DIR ? { distDir: process.env.NEXT_DIST_DIR } : {}),
   poweredByHeader: false,
   reactStrictMode: true,
   // Native/wasm and worker-thread packages stay as plain Node requires on the server.

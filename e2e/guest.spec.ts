@@ -60,12 +60,16 @@ test("a guest generates, copies, rates, and hits the daily quota with the reset 
   await expect(page.getByTestId("quota-meter")).toContainText("0 of 3 left today");
   await expect(page.getByTestId("recent").getByRole("listitem")).toHaveCount(3);
 
-  await text.fill("fourth caption request");
-  await page.getByRole("button", { name: "Generate", exact: true }).click();
-  const error = page.getByTestId("generate-error");
-  await expect(error).toHaveAttribute("data-code", "quota_exceeded");
-  await expect(error).toContainText(/More in \d+/);
-  await expect(error.getByRole("link", { name: "Sign up free" })).toBeVisible();
+  // Used up: the sign-up offer takes the Generate button's place, with the reset time beside it.
+  await expect(page.getByRole("button", { name: "Generate", exact: true })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Sign up free for 20 a day" })).toBeVisible();
+  await expect(page.getByTestId("quota-meter")).toContainText(/resets in \d+/);
+  // And the server agrees: a fourth request from this client is refused.
+  const fourth = await page.request.post("/api/generate", {
+    data: { text: "fourth caption request", mode: "standard", lang: "en" },
+    headers: { origin: new URL(page.url()).origin },
+  });
+  expect(fourth.status()).toBe(429);
 
   await expectAccessible(page);
   await screenshots(page, "generator-guest-result");

@@ -4,7 +4,7 @@ import { Generator } from "@/components/generator/generator";
 import { getPageViewer } from "@/lib/auth/page-viewer";
 import { getEnv } from "@/lib/env";
 import { clientIpFrom } from "@/lib/http/client-ip";
-import { planOf, readQuota } from "@/lib/quota";
+import { dailyLimit, planOf, readQuota } from "@/lib/quota";
 
 export default async function HomePage({ params }: { params: Promise<{ locale: string }> }) {
   const { locale } = await params;
@@ -23,7 +23,7 @@ export default async function HomePage({ params }: { params: Promise<{ locale: s
           {tc("demoBanner")}
         </p>
       ) : null}
-      <Generator viewer={planOf(viewer)} initialQuota={quota} demo={demo} />
+      <Generator viewer={planOf(viewer)} initialQuota={quota} demo={demo} userLimit={dailyLimit("free")} />
     </>
   );
 }

@@ -26,6 +26,10 @@ const POLICY: Record<string, { path: string; methods: Record<string, Row> }> = {
     path: `/api/generations/${randomUUID()}`,
     methods: { GET: { auth: "user", sameOrigin: false, limit: "api" }, DELETE: { auth: "user", sameOrigin: true, limit: "api" } },
   },
+  "app/api/generations/[id]/favorite/route.ts": {
+    path: `/api/generations/${randomUUID()}/favorite`,
+    methods: { POST: { auth: "user", sameOrigin: true, limit: "api" }, DELETE: { auth: "user", sameOrigin: true, limit: "api" } },
+  },
   "app/api/health/route.ts": { path: "/api/health", methods: { GET: { auth: "anyone", sameOrigin: false, limit: null } } },
   "app/api/health/ready/route.ts": { path: "/api/health/ready", methods: { GET: { auth: "anyone", sameOrigin: false, limit: null } } },
   "app/api/metrics/route.ts": { path: "/api/metrics", methods: { GET: { auth: "anyone", sameOrigin: false, limit: null } } },

@@ -2,15 +2,9 @@
 
 import { useLocale, useTranslations } from "next-intl";
 import { useSyncExternalStore } from "react";
+import type { QuotaView } from "@/lib/ui/generate-client";
 
-export interface QuotaView {
-  plan: "guest" | "free" | "pro";
-  limit: number;
-  used: number;
-  remaining: number;
-  credits: number;
-  resetAt: string;
-}
+export type { QuotaView };
 
 /** A clock that ticks once a minute; null on the server (its clock is not the reader's). */
 const subscribeMinute = (onChange: () => void) => {

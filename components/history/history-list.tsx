@@ -1,162 +1,25 @@
 "use client";
 
-import { useFormatter, useLocale, useTranslations } from "next-intl";
-import { useEffect, useId, useRef, useState, useSyncExternalStore } from "react";
+import { useLocale, useTranslations } from "next-intl";
+import { useId, useRef, useState, useSyncExternalStore } from "react";
 import { getPathname, Link } from "@/i18n/navigation";
 import type { HistoryItem } from "@/lib/generation/history";
 import { apiFetch } from "@/lib/ui/api-client";
 import { clearRecent, recentServerSnapshot, recentSnapshot, subscribeRecent } from "@/lib/ui/recent";
-import { track } from "@/lib/ui/track";
 import { useConfirmFocus } from "@/components/use-confirm-focus";
 import { useErrorMessage, type UiError } from "@/components/use-error-message";
+import { Entry, fromHistory } from "./history-entry";
+import styles from "./history.module.css";
 
 type StatusFilter = "" | "complete" | "failed";
 const FILTERS: StatusFilter[] = ["", "complete", "failed"];
 
-/** What one row shows, from the account history or the guest's device list. */
-interface EntryView {
-  id: string;
-  status: "pending" | "complete" | "failed";
-  mode: string;
-  platform: string | null;
-  text: string | null;
-  caption: string | null;
-  hashtags: string[];
-  provider: string | null;
-  createdAt: string;
+/** What the list shows: a status (or all), and optionally only the starred ones. */
+interface Filter {
+  status: StatusFilter;
+  favorites: boolean;
 }
-
-const fromHistory = (item: HistoryItem): EntryView => ({
-  id: item.id,
-  status: item.status,
-  mode: item.mode,
-  platform: item.platform,
-  text: item.text,
-  caption: item.caption,
-  hashtags: item.hashtags ?? [],
-  provider: item.provider,
-  createdAt: item.createdAt,
-});
-
-/**
- * The reader's own time zone once hydrated; undefined on the server and during hydration, where
- * next-intl's configured zone is used so both renders agree.
- */
-const noSubscribe = () => () => {};
-const browserTimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
-const serverTimeZone = () => undefined;
-function useTimeZone(): string | undefined {
-  return useSyncExternalStore(noSubscribe, browserTimeZone, serverTimeZone);
-}
-
-interface EntryProps {
-  entry: EntryView;
-  onDelete?: (id: string) => Promise<boolean>;
-}
-
-function Entry({ entry, onDelete }: EntryProps) {
-  const t = useTranslations("history");
-  const tg = useTranslations("generator");
-  const format = useFormatter();
-  const timeZone = useTimeZone();
-  const [copied, setCopied] = useState<"ok" | "failed" | null>(null);
-  const [confirming, setConfirming] = useState(false);
-  const [deleting, setDeleting] = useState(false);
-  const { trigger: deleteButton, cancel: cancelButton } = useConfirmFocus(confirming);
-
-  useEffect(() => {
-    if (!copied) return;
-    const timer = setTimeout(() => setCopied(null), 2000);
-    return () => clearTimeout(timer);
-  }, [copied]);
-
-  const copy = async () => {
-    if (!entry.caption) return;
-    const value = entry.hashtags.length > 0 ? `${entry.caption}\n\n${entry.hashtags.join(" ")}` : entry.caption;
-    try {
-      await navigator.clipboard.writeText(value);
-      setCopied("ok");
-      track("copy_all", { from: "history" });
-    } catch {
-      setCopied("failed");
-    }
-  };
-
-  const remove = async () => {
-    if (!onDelete || deleting) return;
-    setDeleting(true);
-    const ok = await onDelete(entry.id);
-    // On success this row unmounts; on failure it stays, with the list's error shown.
-    if (!ok) {
-      setDeleting(false);
-      setConfirming(false);
-    }
-  };
-
-  const modeLabel = tg.has(`modes.${entry.mode}`) ? tg(`modes.${entry.mode}`) : entry.mode;
-  const platformLabel = entry.platform && tg.has(`platforms.${entry.platform}`) ? tg(`platforms.${entry.platform}`) : entry.platform;
-  const date = new Date(entry.createdAt);
-
-  return (
-    <li className="card history-item" data-testid="history-item" data-id={entry.id}>
-      <div className="history-meta">
-        <time dateTime={entry.createdAt}>{format.dateTime(date, { dateStyle: "medium", timeStyle: "short", timeZone })}</time>
-        <span className="tag">{modeLabel}</span>
-        {platformLabel ? <span className="tag">{platformLabel}</span> : null}
-        {entry.status !== "complete" ? <span className={`tag tag-${entry.status}`}>{t(`status.${entry.status}`)}</span> : null}
-        {entry.provider === "offline" ? <span className="tag">{t("demo")}</span> : null}
-      </div>
-      {entry.caption ? (
-        <p className="result-caption">{entry.caption}</p>
-      ) : (
-        <p className="muted" style={{ margin: 0 }}>
-          {entry.status === "pending" ? t("pendingBody") : t("failedBody")}
-        </p>
-      )}
-      {entry.hashtags.length > 0 ? (
-        <ul className="chips" aria-label={t("hashtagsLabel")}>
-          {entry.hashtags.map((tag, i) => (
-            <li key={`${tag}-${i}`} className="chip">
-              {tag}
-            </li>
-          ))}
-        </ul>
-      ) : null}
-      {entry.text ? (
-        <p className="history-input">
-          <span className="history-input-label">{t("youWrote")}</span> {entry.text}
-        </p>
-      ) : null}
-      <div className="history-actions">
-        {entry.caption ? (
-          <button type="button" className="btn btn-sm" onClick={() => void copy()} aria-label={copied === "ok" ? t("copied") : t("copyLabel")}>
-            {copied === "ok" ? t("copied") : t("copy")}
-          </button>
-        ) : null}
-        {onDelete ? (
-          confirming ? (
-            <div className="confirm" role="group" aria-label={t("deleteConfirm")}>
-              <span className="confirm-text">{t("deleteConfirm")}</span>
-              <button type="button" className="btn btn-sm btn-danger" disabled={deleting} aria-busy={deleting} onClick={() => void remove()}>
-                {t("deleteYes")}
-              </button>
-              <button ref={cancelButton} type="button" className="btn btn-sm" disabled={deleting} onClick={() => setConfirming(false)}>
-                {t("cancel")}
-              </button>
-            </div>
-          ) : (
-            <button ref={deleteButton} type="button" className="btn btn-sm" aria-label={t("deleteLabel")} onClick={() => setConfirming(true)}>
-              {t("delete")}
-            </button>
-          )
-        ) : null}
-        <span className="muted history-copy-status" role="status">
-          {copied === "failed" ? t("copyFailed") : ""}
-        </span>
-      </div>
-    </li>
-  );
-}
+const NO_FILTER: Filter = { status: "", favorites: false };
 
 interface Page {
   items: HistoryItem[];
@@ -169,14 +32,14 @@ interface HistoryListProps {
   pageSize: number;
 }
 
-/** A signed-in user's generations: filter, page, copy, delete one or all. */
+/** A signed-in user's generations: filter, page, copy, star, delete one or all. */
 export function HistoryList({ initialItems, initialTotal, pageSize }: HistoryListProps) {
   const t = useTranslations("history");
   const errorMessage = useErrorMessage();
   const id = useId();
   const [page, setPage] = useState<Page>({ items: initialItems, total: initialTotal });
   const [offset, setOffset] = useState(0);
-  const [status, setStatus] = useState<StatusFilter>("");
+  const [filter, setFilter] = useState<Filter>(NO_FILTER);
   const [allTotal, setAllTotal] = useState(initialTotal);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<UiError | null>(null);
@@ -188,12 +51,13 @@ export function HistoryList({ initialItems, initialTotal, pageSize }: HistoryLis
   const { trigger: deleteAllButton, cancel: cancelAllButton, skipReturn: keepFocusAfterDeleteAll } = useConfirmFocus(confirmAll);
 
   /** Loads one page; a newer request wins over a slower older one. */
-  const load = async (nextOffset: number, nextStatus: StatusFilter, note = ""): Promise<void> => {
+  const load = async (nextOffset: number, nextFilter: Filter, note = ""): Promise<void> => {
     const seq = ++requestSeq.current;
     setLoading(true);
     setError(null);
     const query = new URLSearchParams({ limit: String(pageSize), offset: String(nextOffset) });
-    if (nextStatus) query.set("status", nextStatus);
+    if (nextFilter.status) query.set("status", nextFilter.status);
+    if (nextFilter.favorites) query.set("favorite", "true");
     const res = await apiFetch<Page & { limit: number; offset: number }>(`/api/generations?${query.toString()}`);
     if (seq !== requestSeq.current) return;
     setLoading(false);
@@ -204,12 +68,12 @@ export function HistoryList({ initialItems, initialTotal, pageSize }: HistoryLis
     // A page past the end (after deletions): step back to the last page that has items.
     if (res.data.items.length === 0 && res.data.total > 0 && nextOffset > 0) {
       const last = Math.max(0, Math.floor((res.data.total - 1) / pageSize) * pageSize);
-      return load(last, nextStatus, note);
+      return load(last, nextFilter, note);
     }
     setPage({ items: res.data.items, total: res.data.total });
     setOffset(nextOffset);
-    setStatus(nextStatus);
-    if (!nextStatus) setAllTotal(res.data.total);
+    setFilter(nextFilter);
+    if (!nextFilter.status && !nextFilter.favorites) setAllTotal(res.data.total);
     setMessage(note);
   };
 
@@ -224,7 +88,28 @@ export function HistoryList({ initialItems, initialTotal, pageSize }: HistoryLis
     setPage((p) => ({ items: p.items.filter((item) => item.id !== itemId), total: Math.max(0, p.total - 1) }));
     setAllTotal((n) => Math.max(0, n - 1));
     list.current?.focus();
-    await load(offset, status, t("deleted"));
+    await load(offset, filter, t("deleted"));
+    return true;
+  };
+
+  const setFavorite = async (itemId: string, favorite: boolean): Promise<boolean> => {
+    setError(null);
+    const res = await apiFetch<{ id: string; favorite: boolean }>(`/api/generations/${encodeURIComponent(itemId)}/favorite`, {
+      method: favorite ? "POST" : "DELETE",
+    });
+    if (!res.ok) {
+      setError({ code: res.code, retryAfterSeconds: res.retryAfterSeconds });
+      return false;
+    }
+    const note = favorite ? t("favorited") : t("unfavorited");
+    // Listing favourites only, an unstarred entry leaves the list (as a deleted one does).
+    if (filter.favorites && !favorite) {
+      list.current?.focus();
+      await load(offset, filter, note);
+      return true;
+    }
+    setPage((p) => ({ ...p, items: p.items.map((item) => (item.id === itemId ? { ...item, favorite } : item)) }));
+    setMessage(note);
     return true;
   };
 
@@ -244,7 +129,7 @@ export function HistoryList({ initialItems, initialTotal, pageSize }: HistoryLis
     setPage({ items: [], total: 0 });
     setAllTotal(0);
     setOffset(0);
-    setStatus("");
+    setFilter(NO_FILTER);
     keepFocusAfterDeleteAll();
     setConfirmAll(false);
     setMessage(t("deletedAll"));
@@ -266,11 +151,11 @@ export function HistoryList({ initialItems, initialTotal, pageSize }: HistoryLis
           <label htmlFor={`${id}-status`}>{t("filterLabel")}</label>
           <select
             id={`${id}-status`}
-            value={status}
+            value={filter.status}
             disabled={deletingAll}
             onChange={(e) => {
-              const next = FILTERS.find((f) => f === e.target.value) ?? "";
-              setStatus(next);
+              const next = { ...filter, status: FILTERS.find((f) => f === e.target.value) ?? "" };
+              setFilter(next);
               void load(0, next);
             }}
           >
@@ -281,6 +166,23 @@ export function HistoryList({ initialItems, initialTotal, pageSize }: HistoryLis
             ))}
           </select>
         </div>
+        <button
+          type="button"
+          className={`btn btn-sm ${styles.toggle}`}
+          aria-pressed={filter.favorites}
+          disabled={deletingAll}
+          onClick={() => {
+            const next = { ...filter, favorites: !filter.favorites };
+            setFilter(next);
+            void load(0, next);
+          }}
+          data-testid="favorites-filter"
+        >
+          <span aria-hidden="true" className={styles.toggleIcon}>
+            ★
+          </span>
+          {t("favorites")}
+        </button>
         <p className="toolbar-total" data-testid="history-total">
           {t("total", { total: page.total })}
         </p>
@@ -329,7 +231,9 @@ export function HistoryList({ initialItems, initialTotal, pageSize }: HistoryLis
 
       {page.items.length === 0 && !loading ? (
         <div className="card empty" data-testid="history-empty">
-          {status ? (
+          {filter.favorites && !filter.status ? (
+            <p style={{ margin: 0 }}>{t("emptyFavorites")}</p>
+          ) : filter.status || filter.favorites ? (
             <p style={{ margin: 0 }}>{t("emptyFiltered")}</p>
           ) : (
             <>
@@ -343,14 +247,14 @@ export function HistoryList({ initialItems, initialTotal, pageSize }: HistoryLis
       ) : (
         <ul ref={list} className="list history-list" aria-busy={loading} aria-label={t("title")} tabIndex={-1} data-testid="history-list">
           {page.items.map((item) => (
-            <Entry key={item.id} entry={fromHistory(item)} onDelete={deleteOne} />
+            <Entry key={item.id} entry={fromHistory(item)} onDelete={deleteOne} onFavorite={setFavorite} />
           ))}
         </ul>
       )}
 
       {page.total > pageSize ? (
         <nav className="pager" aria-label={t("pagination")}>
-          <button type="button" className="btn btn-sm" disabled={loading || offset === 0} onClick={() => void load(Math.max(0, offset - pageSize), status)}>
+          <button type="button" className="btn btn-sm" disabled={loading || offset === 0} onClick={() => void load(Math.max(0, offset - pageSize), filter)}>
             {t("prev")}
           </button>
           <span className="pager-text">
@@ -361,7 +265,7 @@ export function HistoryList({ initialItems, initialTotal, pageSize }: HistoryLis
             type="button"
             className="btn btn-sm"
             disabled={loading || offset + pageSize >= page.total}
-            onClick={() => void load(offset + pageSize, status)}
+            onClick={() => void load(offset + pageSize, filter)}
           >
             {t("next")}
           </button>
@@ -419,10 +323,10 @@ export function GuestHistory() {
                   mode: item.mode,
                   platform: null,
                   text: item.text,
-                  caption: item.caption,
-                  hashtags: item.hashtags,
+                  versions: [{ caption: item.caption, hashtags: item.hashtags, hook: null }],
                   provider: null,
                   createdAt: item.createdAt,
+                  favorite: false,
                 }}
               />
             ))}

@@ -16,7 +16,7 @@ const EMAIL_ID = "waitlist-email";
 export function UpgradeLink({ label }: { label: string }) {
   return (
     <a
-      className="btn btn-sm btn-primary"
+      className="btn btn-block btn-primary plan-cta"
       href={`#${SECTION_ID}`}
       data-testid="upgrade-link"
       onClick={() => {
@@ -84,7 +84,7 @@ export function WishlistForm({ initialEmail, intro }: Props) {
   };
 
   return (
-    <section id={SECTION_ID} className="card stack narrow section-gap" aria-labelledby="waitlist-title">
+    <section id={SECTION_ID} className="card stack section-gap waitlist" aria-labelledby="waitlist-title">
       {done ? (
         <div className="stack" data-testid="wishlist-done" data-already={done.alreadyListed}>
           <h2 id="waitlist-title" ref={doneHeading} tabIndex={-1}>
@@ -113,34 +113,36 @@ export function WishlistForm({ initialEmail, intro }: Props) {
           <p className="muted" style={{ margin: 0 }}>
             {intro}
           </p>
-          <div>
-            <label htmlFor={EMAIL_ID}>{t("emailLabel")}</label>
-            <EmailInput
-              ref={emailInput}
-              id={EMAIL_ID}
-              value={email}
-              onChange={setEmail}
-              invalid={fieldError}
-              describedBy={fieldError ? "waitlist-error" : undefined}
-            />
-          </div>
-          <div>
-            <label htmlFor="waitlist-note">{t("noteLabel")}</label>
-            <textarea
-              id="waitlist-note"
-              name="note"
-              className="textarea-short"
-              value={note}
-              placeholder={t("notePlaceholder")}
-              onChange={(e) => setNote(e.target.value)}
-              aria-invalid={noteTooLong}
-              aria-describedby="waitlist-note-count"
-            />
-            <div className="field-foot" id="waitlist-note-count">
-              <span className={noteTooLong ? "over" : undefined} aria-live="polite">
-                {noteTooLong ? t("noteTooLong", { max: MAX_WISHLIST_NOTE_CHARS }) : ""}
-              </span>
-              <span className={noteTooLong ? "over" : undefined}>{t("noteCount", { count: noteLength, max: MAX_WISHLIST_NOTE_CHARS })}</span>
+          <div className="waitlist-fields">
+            <div>
+              <label htmlFor={EMAIL_ID}>{t("emailLabel")}</label>
+              <EmailInput
+                ref={emailInput}
+                id={EMAIL_ID}
+                value={email}
+                onChange={setEmail}
+                invalid={fieldError}
+                describedBy={fieldError ? "waitlist-error" : undefined}
+              />
+            </div>
+            <div>
+              <label htmlFor="waitlist-note">{t("noteLabel")}</label>
+              <textarea
+                id="waitlist-note"
+                name="note"
+                className="textarea-short"
+                value={note}
+                placeholder={t("notePlaceholder")}
+                onChange={(e) => setNote(e.target.value)}
+                aria-invalid={noteTooLong}
+                aria-describedby="waitlist-note-count"
+              />
+              <div className="field-foot" id="waitlist-note-count">
+                <span className={noteTooLong ? "over" : undefined} aria-live="polite">
+                  {noteTooLong ? t("noteTooLong", { max: MAX_WISHLIST_NOTE_CHARS }) : ""}
+                </span>
+                <span className={noteTooLong ? "over" : undefined}>{t("noteCount", { count: noteLength, max: MAX_WISHLIST_NOTE_CHARS })}</span>
+              </div>
             </div>
           </div>
           {error ? (
@@ -148,7 +150,7 @@ export function WishlistForm({ initialEmail, intro }: Props) {
               <p style={{ margin: 0 }}>{errorText(error)}</p>
             </div>
           ) : null}
-          <button type="submit" className="btn btn-primary" disabled={busy || countdown > 0 || noteTooLong} aria-busy={busy}>
+          <button type="submit" className="btn btn-primary waitlist-submit" disabled={busy || countdown > 0 || noteTooLong} aria-busy={busy}>
             {busy ? t("sending") : t("submit") + (countdown > 0 ? ` (${countdown})` : "")}
           </button>
         </form>

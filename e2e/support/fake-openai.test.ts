@@ -12,19 +12,39 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type FakeOpenAIServer, startFakeOpenAI } from "./fake-openai";
 
-const captionSchema = z.strictObject({
+const variantSchema = z.strictObject({
+  hook: z.string(),
   caption: z.string(),
   hashtags: z.array(z.string()),
-  detectedObject: z.string().nullable(),
+  cta: z.string().nullable(),
 });
+const outputSchema = z.strictObject({ variants: z.array(variantSchema), detectedObject: z.string().nullable() });
+/** The first variant with the detected object: what most tests look at. */
+const captionSchema = outputSchema.transform((o) => ({
+  caption: o.variants[0]?.caption,
+  hashtags: o.variants[0]?.hashtags,
+  detectedObject: o.detectedObject,
+}));
 
 const captionJsonSchema = {
   type: "object",
   additionalProperties: false,
-  required: ["caption", "hashtags", "detectedObject"],
+  required: ["variants", "detectedObject"],
   properties: {
-    caption: { type: "string" },
-    hashtags: { type: "array", items: { type: "string" } },
+    variants: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["hook", "caption", "hashtags", "cta"],
+        properties: {
+          hook: { type: "string" },
+          caption: { type: "string" },
+          hashtags: { type: "array", items: { type: "string" } },
+          cta: { type: ["string", "null"] },
+        },
+      },
+    },
     detectedObject: { type: ["string", "null"] },
   },
 };
@@ -93,7 +113,7 @@ describe("chat completions", () => {
     expect(choice?.message.role).toBe("assistant");
     const parsed = captionSchema.parse(JSON.parse(choice?.message.content ?? ""));
     expect(parsed).toEqual({
-      caption: "Fake caption: A sunset over the sea with friends",
+      caption: "Fake caption: A sunset over the sea with friends.",
       hashtags: ["#fake", "#litstatus", "#test"],
       detectedObject: null,
     });
@@ -111,7 +131,7 @@ describe("chat completions", () => {
     const text = "x".repeat(100);
     const completion = await client().chat.completions.create(captionRequest(text));
     const parsed = captionSchema.parse(JSON.parse(completion.choices[0]?.message.content ?? ""));
-    expect(parsed.caption).toBe(`Fake caption: ${"x".repeat(60)}`);
+    expect(parsed.caption).toBe(`Fake caption: ${"x".repeat(60)}.`);
   });
 
   it("works with the SDK's parse() helper and zodResponseFormat, and detects image parts", async () => {
@@ -128,11 +148,10 @@ describe("chat completions", () => {
           ],
         },
       ],
-      response_format: zodResponseFormat(captionSchema, "caption"),
+      response_format: zodResponseFormat(outputSchema, "captions"),
     });
     expect(completion.choices[0]?.message.parsed).toEqual({
-      caption: "Fake caption: What is in this photo?",
-      hashtags: ["#fake", "#litstatus", "#test"],
+      variants: [{ hook: "question", caption: "Fake caption: What is in this photo?.", hashtags: ["#fake", "#litstatus", "#test"], cta: null }],
       detectedObject: "object",
     });
   });
@@ -144,7 +163,7 @@ describe("chat completions", () => {
       response_format: { type: "json_object" },
     });
     expect(captionSchema.parse(JSON.parse(json.choices[0]?.message.content ?? "")).caption).toBe(
-      "Fake caption: json please",
+      "Fake caption: json please.",
     );
 
     const plain = await client().chat.completions.create({
@@ -171,9 +190,36 @@ describe("chat completions", () => {
       finish = chunk.choices[0]?.finish_reason ?? finish;
       totalTokens = chunk.usage?.total_tokens ?? totalTokens;
     }
-    expect(captionSchema.parse(JSON.parse(content)).caption).toBe("Fake caption: streamed");
+    expect(captionSchema.parse(JSON.parse(content)).caption).toBe("Fake caption: streamed.");
     expect(finish).toBe("stop");
     expect(totalTokens).toBeGreaterThan(0);
+  });
+
+  it("streams slowly in small chunks with streamChunkDelayMs, and says when it wrote", async () => {
+    server.set({ streamChunkDelayMs: 40 });
+    const started = Date.now();
+    const stream = await client().chat.completions.create({ ...captionRequest("a slower stream of words"), stream: true });
+    const arrivals: number[] = [];
+    let content = "";
+    for await (const chunk of stream) {
+      const piece = chunk.choices[0]?.delta.content ?? "";
+      if (piece !== "") arrivals.push(Date.now());
+      content += piece;
+    }
+    expect(captionSchema.parse(JSON.parse(content)).caption).toBe("Fake caption: a slower stream of words.");
+    expect(arrivals.length).toBeGreaterThan(5);
+    const { lastStreamStartedAt, lastStreamEndedAt } = server.stats();
+    expect(lastStreamEndedAt! - lastStreamStartedAt!).toBeGreaterThanOrEqual(40 * (arrivals.length - 1) - 20);
+    expect(arrivals[0]! - started).toBeLessThan(lastStreamEndedAt! - started);
+  });
+
+  it("answers with as many variants as the system prompt asks for, each different", async () => {
+    const request = captionRequest("three takes");
+    request.messages[0] = { role: "system", content: "Write exactly 3 variants, each with a different hook." };
+    const completion = await client().chat.completions.create(request);
+    const parsed = outputSchema.parse(JSON.parse(completion.choices[0]?.message.content ?? ""));
+    expect(parsed.variants.map((v) => v.hook)).toEqual(["question", "bold_claim", "story"]);
+    expect(new Set(parsed.variants.map((v) => v.caption)).size).toBe(3);
   });
 
   it("records stats and the last request body", async () => {
@@ -195,6 +241,8 @@ describe("chat completions", () => {
       inFlight: 0,
       peakInFlight: 0,
       lastChatRequest: null,
+      lastStreamStartedAt: null,
+      lastStreamEndedAt: null,
     });
   });
 
@@ -284,7 +332,7 @@ describe("faults", () => {
       OpenAI.InternalServerError,
     );
     const third = await openai.chat.completions.create(captionRequest("3"));
-    expect(captionSchema.parse(JSON.parse(third.choices[0]?.message.content ?? "")).caption).toBe("Fake caption: 3");
+    expect(captionSchema.parse(JSON.parse(third.choices[0]?.message.content ?? "")).caption).toBe("Fake caption: 3.");
     await openai.chat.completions.create(captionRequest("4"));
     expect(server.stats().chatCalls).toBe(4);
   });
@@ -411,7 +459,7 @@ describe("control API", () => {
     expect((await post("/__control/reset")).status).toBe(200);
     expect(server.stats()).toMatchObject({ chatCalls: 0, moderationCalls: 0, peakInFlight: 0 });
     const reset = await fetch(`${server.url}/__control/behaviour`);
-    expect(await reset.json()).toEqual({ latencyMs: 0, fault: { kind: "none" }, flaggedTerms: ["forbidden-term"] });
+    expect(await reset.json()).toEqual({ latencyMs: 0, fault: { kind: "none" }, flaggedTerms: ["forbidden-term"], streamChunkDelayMs: 0 });
   });
 });
 

@@ -9,10 +9,13 @@
  *   anything else              -> 404 {"error": {...}}
  *
  * Chat completions need `Authorization: Bearer <anything>`; with `response_format` of type
- * `json_schema` or `json_object` the content is the caption JSON
- * `{"caption", "hashtags", "detectedObject"}`, derived deterministically from the last user
- * message; otherwise it is plain text. Latency and faults (see FakeFault) apply to chat
- * completions; moderation only gets the latency.
+ * `json_schema` or `json_object` the content is the captions JSON
+ * `{"variants": [{"hook", "caption", "hashtags", "cta"}], "detectedObject"}` with as many variants
+ * as the system prompt asks for ("Write exactly N variants"), derived deterministically from the
+ * last user message; otherwise it is plain text. A stream (`stream: true`) sends the content in
+ * small chunks, `streamChunkDelayMs` apart (a model writing slowly). Asked for new captions (a
+ * regenerate: the prompt lists captions "already seen"), each call's captions differ. Latency and
+ * faults (see FakeFault) apply to chat completions; moderation only gets the latency.
  *
  * Control API (no auth), for a separate process such as `next start` or the benchmark:
  *
@@ -47,6 +50,8 @@ export interface FakeOpenAIBehaviour {
   faultCount?: number;
   /** moderation: inputs containing any of these substrings (case-insensitive) are flagged */
   flaggedTerms: string[]; // default ["forbidden-term"]
+  /** streams: the pause between content chunks, default 0 (all at once) */
+  streamChunkDelayMs: number;
 }
 
 export interface FakeOpenAIStats {
@@ -56,6 +61,9 @@ export interface FakeOpenAIStats {
   inFlight: number;
   peakInFlight: number;
   lastChatRequest: unknown; // last parsed request body
+  /** epoch ms when the last stream wrote its first content chunk / ended; null before any stream */
+  lastStreamStartedAt: number | null;
+  lastStreamEndedAt: number | null;
 }
 
 export interface FakeOpenAIServer {
@@ -89,6 +97,7 @@ const behaviourPatchSchema = z.strictObject({
   fault: faultSchema.optional(),
   faultCount: z.number().int().nonnegative().nullable().optional(),
   flaggedTerms: z.array(z.string()).optional(),
+  streamChunkDelayMs: z.number().int().nonnegative().optional(),
 });
 
 const defaultBehaviour = (): FakeOpenAIBehaviour => ({
@@ -96,6 +105,7 @@ const defaultBehaviour = (): FakeOpenAIBehaviour => ({
   fault: { kind: "none" },
   faultCount: undefined,
   flaggedTerms: ["forbidden-term"],
+  streamChunkDelayMs: 0,
 });
 
 class HttpError extends Error {
@@ -198,21 +208,40 @@ function validateChatRequest(body: unknown): ChatRequest {
 }
 
 /** The assistant's content for a successful (or malformed / empty) answer. */
+/** Regenerations so far in this process: each one's captions are new. */
+let takes = 0;
+
 function chatContent(request: ChatRequest, fault: FakeFault): string {
   if (fault.kind === "empty") return "";
   const userMessages = request.messages.filter((message) => message.role === "user");
-  const lastUserText = contentText(userMessages.at(-1)?.content).trim();
-  const caption = `Fake caption: ${lastUserText.slice(0, 60)}`.trimEnd();
+  // The user's words without the prompt's data delimiters, cut by code points (never half an emoji).
+  const lastUserText = contentText(userMessages.at(-1)?.content)
+    .replace(/<\/?user_input>/g, "")
+    .trim();
+  const caption = `Fake caption: ${Array.from(lastUserText).slice(0, 60).join("")}`.trimEnd();
   if (fault.kind === "malformed") {
     // Truncated JSON, as a model cut off mid-answer would produce: never parses.
-    return `{"caption": ${JSON.stringify(caption)}, "hashtags": ["#fake", `;
+    return `{"variants": [{"hook": "question", "caption": ${JSON.stringify(caption)}, "hashtags": ["#fake", `;
   }
   const format = request.body.response_format;
   const structured = isRecord(format) && (format.type === "json_schema" || format.type === "json_object");
   if (!structured) return `${caption} #fake #litstatus #test`;
   const detectedObject = request.messages.some((message) => hasImagePart(message.content)) ? "object" : null;
-  return JSON.stringify({ caption, hashtags: ["#fake", "#litstatus", "#test"], detectedObject });
+  const system = contentText(request.messages.find((message) => message.role === "system")?.content);
+  const count = Math.min(3, Math.max(1, Number(/Write exactly (\d+) variant/.exec(system)?.[1] ?? 1)));
+  const withCta = system.includes("call to action (");
+  const variants = Array.from({ length: count }, (_, i) => {
+    const cta = withCta ? "Tell us what you think." : null;
+    const fresh = system.includes("already seen") ? ` Take ${i === 0 ? ++takes : takes}.` : "";
+    const text = `${i === 0 ? caption : caption.replace("Fake caption:", `Fake caption ${i + 1}:`)}.${fresh}`;
+    return { hook: FAKE_HOOKS[i % FAKE_HOOKS.length], caption: cta ? `${text} ${cta}` : text, hashtags: ["#fake", "#litstatus", "#test"], cta };
+  });
+  return JSON.stringify({ variants, detectedObject });
 }
+
+const FAKE_HOOKS = ["question", "bold_claim", "story"] as const;
+/** A stream's content chunk size, in characters: a few tokens. */
+const STREAM_CHUNK_CHARS = 12;
 
 const MODERATION_CATEGORIES = [
   "harassment",
@@ -304,6 +333,8 @@ export async function startFakeOpenAI(opts: { port?: number; host?: string } = {
   let inFlight = 0;
   let peakInFlight = 0;
   let lastChatRequest: unknown = null;
+  let lastStreamStartedAt: number | null = null;
+  let lastStreamEndedAt: number | null = null;
   let sequence = 0;
 
   const nextId = (prefix: string): string => `${prefix}-fake${(++sequence).toString(36).padStart(6, "0")}`;
@@ -314,9 +345,19 @@ export async function startFakeOpenAI(opts: { port?: number; host?: string } = {
     // inFlight is a live gauge: requests still open will decrement it when they end.
     peakInFlight = inFlight;
     lastChatRequest = null;
+    lastStreamStartedAt = null;
+    lastStreamEndedAt = null;
   };
 
-  const stats = (): FakeOpenAIStats => ({ chatCalls, moderationCalls, inFlight, peakInFlight, lastChatRequest });
+  const stats = (): FakeOpenAIStats => ({
+    chatCalls,
+    moderationCalls,
+    inFlight,
+    peakInFlight,
+    lastChatRequest,
+    lastStreamStartedAt,
+    lastStreamEndedAt,
+  });
 
   const snapshotBehaviour = (): FakeOpenAIBehaviour => ({
     ...behaviour,
@@ -333,6 +374,7 @@ export async function startFakeOpenAI(opts: { port?: number; host?: string } = {
     const next = snapshotBehaviour();
     if (patch.latencyMs !== undefined) next.latencyMs = patch.latencyMs;
     if (patch.flaggedTerms !== undefined) next.flaggedTerms = [...patch.flaggedTerms];
+    if (patch.streamChunkDelayMs !== undefined) next.streamChunkDelayMs = patch.streamChunkDelayMs;
     if (patch.fault !== undefined) {
       next.fault = patch.fault;
       if (!hasKey("faultCount")) next.faultCount = undefined;
@@ -447,8 +489,15 @@ export async function startFakeOpenAI(opts: { port?: number; host?: string } = {
       });
       res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", "x-request-id": id });
       res.write(chunk([choice({ role: "assistant", content: "", refusal: null }, null)]));
-      if (content !== "") res.write(chunk([choice({ content }, null)]));
+      const pause = behaviour.streamChunkDelayMs;
+      lastStreamStartedAt = Date.now();
+      const pieces = pause > 0 ? (content.match(new RegExp(`[\\s\\S]{1,${STREAM_CHUNK_CHARS}}`, "gu")) ?? []) : content === "" ? [] : [content];
+      for (const [i, piece] of pieces.entries()) {
+        if (i > 0 && !(await delay(pause, signal))) return;
+        res.write(chunk([choice({ content: piece }, null)]));
+      }
       res.write(chunk([choice({}, "stop")]));
+      lastStreamEndedAt = Date.now();
       if (includeUsage) res.write(chunk([], { usage }));
       res.end("data: [DONE]\n\n");
       return;

@@ -14,6 +14,7 @@ const req = (over: Partial<CaptionRequest> = {}): CaptionRequest => ({
   text: "sunset at the beach",
   mode: "standard",
   lang: "en",
+  controls: { variants: 1, emoji: "few", length: "medium", cta: false, keywords: [] },
   ...over,
 });
 const opts = { timeoutMs: 5000 };
@@ -54,13 +55,53 @@ beforeEach(() => {
 });
 
 describe("openai provider", () => {
+  it("returns every variant asked for from one call, each checked", async () => {
+    const result = await provider.generate(req({ platform: "x", controls: { variants: 3, emoji: "none", length: "short", cta: true, keywords: [] } }), opts);
+    expect(result.variants.map((v) => v.hook)).toEqual(["question", "bold_claim", "story"]);
+    expect(new Set(result.variants.map((v) => v.caption)).size).toBe(3);
+    // X allows 2 hashtags: the third is dropped, and the count check passes.
+    expect(result.variants.every((v) => v.hashtags.length === 2)).toBe(true);
+    expect(result.variants[0]?.checks.find((c) => c.rule === "cta")).toMatchObject({ status: "pass" });
+    expect(fake.stats().chatCalls).toBe(1);
+    const system = lastChatRequest().messages[0]?.content as string;
+    expect(system).toContain("Write exactly 3 variants");
+    expect(system).toContain("at most 280 characters including its hashtags");
+  });
+
+  it("streams caption text as the model writes it, then the same result", async () => {
+    fake.set({ streamChunkDelayMs: 30 });
+    const deltas: { variant: number; text: string; at: number }[] = [];
+    const controls = { variants: 2, emoji: "few" as const, length: "medium" as const, cta: false, keywords: [] as string[] };
+    const result = await provider.generate(req({ controls }), { ...opts, onDelta: (d) => deltas.push({ ...d, at: Date.now() }) });
+    const stats = fake.stats();
+    expect((lastChatRequest() as unknown as { stream: boolean }).stream).toBe(true);
+    // Many pieces, the first well before the model finished writing.
+    expect(deltas.length).toBeGreaterThan(3);
+    expect(deltas[0]!.at).toBeLessThan(stats.lastStreamEndedAt! - 100);
+    for (const [i, variant] of result.variants.entries()) {
+      const text = deltas.filter((d) => d.variant === i).map((d) => d.text).join("");
+      expect(text).toBe(variant.caption);
+    }
+    expect(result.usage?.completionTokens).toBeGreaterThan(0);
+  });
+
+  it("cuts a stream that stalls past the deadline (timeout)", async () => {
+    fake.set({ streamChunkDelayMs: 400 });
+    const error = await upstreamError(provider.generate(req(), { timeoutMs: 600, onDelta: () => {} }));
+    expect(error.kind).toBe("timeout");
+  });
+
   it("generates a structured caption with usage", async () => {
     const result = await provider.generate(req(), opts);
     expect(result.provider).toBe("openai");
     expect(result.model).toBe(TEXT_MODEL);
-    expect(result.caption).toMatch(/^Fake caption: /);
-    expect(result.caption).toContain("sunset at the beach");
-    expect(result.hashtags).toEqual(["#fake", "#litstatus", "#test"]);
+    expect(result.variants).toHaveLength(1);
+    const [first] = result.variants;
+    expect(first?.caption).toMatch(/^Fake caption: /);
+    expect(first?.caption).toContain("sunset at the beach");
+    expect(first?.hashtags).toEqual(["#fake", "#litstatus", "#test"]);
+    expect(first?.hook).toBe("question");
+    expect(first?.checks.map((c) => c.rule)).toEqual(["length", "hashtags", "band", "emoji"]);
     expect(result.detectedObject).toBeUndefined();
     expect(result.usage?.promptTokens).toBeGreaterThan(0);
     expect(result.usage?.completionTokens).toBeGreaterThan(0);

@@ -8,8 +8,10 @@
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import type { ChatCompletionContentPart, ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import { captionStreamer } from "./caption-stream";
 import { captionResponseFormat, normalizeOutput } from "./output";
-import { platformRules, promptFor } from "./prompts";
+import { ruleFor } from "./platform-rules";
+import { promptFor } from "./prompts";
 import {
   UpstreamError,
   type CaptionProvider,
@@ -30,8 +32,8 @@ export interface OpenAIProviderConfig {
 /** The client's default, a backstop only: every call passes its own `timeoutMs`. */
 const CLIENT_TIMEOUT_MS = 20_000;
 
-/** Room for the longest caption (600 chars, more tokens in Chinese) plus hashtags and JSON. */
-const MAX_COMPLETION_TOKENS = 1000;
+/** Room for three long captions (more tokens in Chinese) plus hashtags and JSON. */
+const MAX_COMPLETION_TOKENS = 4000;
 
 /** Whole seconds from `retry-after-ms` or `retry-after` (seconds or an HTTP date), if present. */
 function retryAfterSeconds(headers: Headers | undefined): number | undefined {
@@ -52,9 +54,10 @@ const isHttpError = (error: unknown): error is APIError<number, Headers> =>
  * our code, not an upstream failure, and must not be retried or count against the breaker.
  */
 function toUpstreamError(error: unknown): UpstreamError {
+  if (error instanceof UpstreamError) return error;
   // The caller's signal fired (its overall deadline, or the client went away): a timeout too. A raw
   // fetch AbortError can surface when the abort lands while the response body is being read.
-  if (error instanceof APIUserAbortError || (error instanceof Error && error.name === "AbortError")) {
+  if (error instanceof APIUserAbortError || (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError"))) {
     return new UpstreamError("timeout", "request aborted", { cause: error });
   }
   // Subclass of APIConnectionError: must be checked first.
@@ -75,12 +78,22 @@ function toUpstreamError(error: unknown): UpstreamError {
   throw error;
 }
 
-/** The SDK validates `timeout` as a positive integer; a spent deadline becomes a 1 ms one (→ timeout). */
-const requestOptions = (opts: { signal?: AbortSignal; timeoutMs: number }) => ({
-  timeout: Math.max(1, Math.ceil(opts.timeoutMs)),
-  signal: opts.signal,
-  maxRetries: 0,
-});
+/**
+ * The SDK validates `timeout` as a positive integer; a spent deadline becomes a 1 ms one (→ timeout).
+ * The SDK's timeout covers the response headers only: the signal also carries the deadline, so a
+ * stream that stalls halfway is cut at the same moment.
+ */
+const requestOptions = (opts: { signal?: AbortSignal; timeoutMs: number }) => {
+  const timeout = Math.max(1, Math.ceil(opts.timeoutMs));
+  const deadline = AbortSignal.timeout(timeout);
+  return { timeout, signal: opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline, maxRetries: 0 };
+};
+
+interface Completed {
+  content: string | null;
+  refusal: string | null;
+  usage?: OpenAI.CompletionUsage;
+}
 
 function userContent(req: CaptionRequest, text: string): string | ChatCompletionContentPart[] {
   if (!req.image) return text;
@@ -114,38 +127,54 @@ export function createOpenAIProvider(config: OpenAIProviderConfig): CaptionProvi
         { role: "user", content: userContent(req, prompt.user) },
       ];
 
-      let completion: OpenAI.ChatCompletion;
+      const params = { model, messages, response_format: captionResponseFormat, max_completion_tokens: MAX_COMPLETION_TOKENS };
+      let completed: Completed;
       try {
-        completion = await client.chat.completions.create(
-          { model, messages, response_format: captionResponseFormat, max_completion_tokens: MAX_COMPLETION_TOKENS },
-          requestOptions(opts),
-        );
+        if (opts.onDelta) {
+          // Streamed: the caption text goes out as the model writes it; the whole JSON is checked at the end.
+          const options = requestOptions(opts);
+          const stream = await client.chat.completions.create(
+            { ...params, stream: true, stream_options: { include_usage: true } },
+            options,
+          );
+          const streamer = captionStreamer(opts.onDelta);
+          completed = { content: "", refusal: null };
+          for await (const chunk of stream) {
+            const delta = chunk.choices[0]?.delta;
+            if (delta?.content) {
+              completed.content += delta.content;
+              streamer.push(delta.content);
+            }
+            if (delta?.refusal) completed.refusal = (completed.refusal ?? "") + delta.refusal;
+            if (chunk.usage) completed.usage = chunk.usage;
+          }
+          // The SDK ends an aborted stream quietly, as if it were complete.
+          if (options.signal.aborted) throw new UpstreamError("timeout", "stream cut at the deadline");
+        } else {
+          const completion = await client.chat.completions.create(params, requestOptions(opts));
+          const message = completion.choices[0]?.message;
+          completed = { content: message?.content ?? null, refusal: message?.refusal ?? null, usage: completion.usage };
+        }
       } catch (error) {
         throw toUpstreamError(error);
       }
 
-      const message = completion.choices[0]?.message;
-      if (message?.refusal) throw new UpstreamError("invalid_output", "model refused the request");
+      if (completed.refusal) throw new UpstreamError("invalid_output", "model refused the request");
       // Empty content also covers finish_reason "content_filter"; "length" leaves truncated JSON.
-      if (!message?.content) throw new UpstreamError("invalid_output", "model returned no content");
+      if (!completed.content) throw new UpstreamError("invalid_output", "model returned no content");
       let parsed: unknown;
       try {
-        parsed = JSON.parse(message.content);
+        parsed = JSON.parse(completed.content);
       } catch (error) {
         throw new UpstreamError("invalid_output", "model output is not valid JSON", { cause: error });
       }
 
       return {
-        ...normalizeOutput(parsed, platformRules(req.platform)),
+        ...normalizeOutput(parsed, { rule: ruleFor(req.platform), lang: req.lang, controls: req.controls, avoid: req.avoid }),
         provider: "openai",
         model,
-        ...(completion.usage
-          ? {
-              usage: {
-                promptTokens: completion.usage.prompt_tokens,
-                completionTokens: completion.usage.completion_tokens,
-              },
-            }
+        ...(completed.usage
+          ? { usage: { promptTokens: completed.usage.prompt_tokens, completionTokens: completed.usage.completion_tokens } }
           : {}),
       };
     },

@@ -10,8 +10,65 @@ export type Mode = (typeof MODES)[number];
 export const LANGS = ["en", "zh"] as const;
 export type Lang = (typeof LANGS)[number];
 
-export const PLATFORMS = ["instagram", "tiktok", "x", "linkedin", "xiaohongshu"] as const;
+export const PLATFORMS = ["instagram", "tiktok", "x", "linkedin", "xiaohongshu", "threads"] as const;
 export type Platform = (typeof PLATFORMS)[number];
+
+/** How many emoji a caption carries: none, a few (1–3), or many (4 or more). */
+export const EMOJI_LEVELS = ["none", "few", "many"] as const;
+export type EmojiLevel = (typeof EMOJI_LEVELS)[number];
+
+/** The caption's length band; each platform has its own bands and default (lib/ai/platform-rules.ts). */
+export const LENGTHS = ["short", "medium", "long"] as const;
+export type Length = (typeof LENGTHS)[number];
+
+/**
+ * The kinds of opening line a variant may use. Variants of one request use different hooks, and
+ * the hook is labelled in the UI and recorded on copy events (the funnel's "variant" breakdown).
+ */
+export const HOOKS = ["question", "bold_claim", "story", "relatable", "tease", "how_to"] as const;
+export type Hook = (typeof HOOKS)[number];
+
+export const MAX_VARIANTS = 3;
+export const MAX_KEYWORDS = 5;
+export const MAX_KEYWORD_CHARS = 30;
+
+/** The caption studio's controls (PRODUCT §3a), with defaults applied. */
+export interface CaptionControls {
+  /** 1–MAX_VARIANTS captions from one model call. */
+  variants: number;
+  emoji: EmojiLevel;
+  /** Already resolved: the platform's default when the request named none. */
+  length: Length;
+  /** Ask for a call to action. */
+  cta: boolean;
+  /** ≤ MAX_KEYWORDS terms to weave in, each ≤ MAX_KEYWORD_CHARS, deduplicated case-insensitively. */
+  keywords: string[];
+}
+
+/** One rule of the platform table, checked on a finished variant. */
+export const CHECK_RULES = ["length", "title", "hook", "hashtags", "band", "emoji", "keywords", "cta"] as const;
+export type CheckRule = (typeof CHECK_RULES)[number];
+
+export interface CaptionCheck {
+  rule: CheckRule;
+  /** `warn` exactly when the finished caption bends the rule (or had to be shortened to keep it). */
+  status: "pass" | "warn";
+  /** A short human sentence in the caption's language, shown as the lint line under the caption. */
+  message: string;
+}
+
+export interface CaptionVariant {
+  caption: string;
+  hashtags: string[];
+  hook: Hook;
+  checks: CaptionCheck[];
+}
+
+/** A streamed piece of a variant's caption text, as the model writes it. */
+export interface CaptionDelta {
+  variant: number;
+  text: string;
+}
 
 export const IMAGE_MIMES = ["image/jpeg", "image/png", "image/webp"] as const;
 export type ImageMime = (typeof IMAGE_MIMES)[number];
@@ -28,15 +85,21 @@ export interface CaptionRequest {
   mode: Mode;
   lang: Lang;
   platform?: Platform;
+  controls: CaptionControls;
   /** Already checked by magic bytes; `mime` is the detected type, not the declared one. */
   image?: { bytes: Uint8Array; mime: ImageMime };
+  /**
+   * Regenerate: captions the user has already seen for this request; every variant returned
+   * must differ from each of them. Absent on a first generation.
+   */
+  avoid?: string[];
 }
 
 export type ProviderName = "openai" | "offline";
 
 export interface CaptionResult {
-  caption: string;
-  hashtags: string[];
+  /** `controls.variants` of them (at least one), each already normalized to the platform's rules. */
+  variants: CaptionVariant[];
   detectedObject?: string;
   provider: ProviderName;
   /** The model that was asked (not the dated snapshot the API may report back). */
@@ -50,6 +113,11 @@ export interface GenerateOptions {
   timeoutMs: number;
   /** Overrides `modelFor(req)`, e.g. with a fallback model while the breaker is open. */
   model?: string;
+  /**
+   * Streaming: called with each piece of caption text as the model writes it (in order per
+   * variant). Without it the provider may answer in one piece.
+   */
+  onDelta?: (delta: CaptionDelta) => void;
 }
 
 export interface ModerateOptions {

@@ -55,6 +55,8 @@ export interface GenerationRecord {
   hasImage: boolean;
   caption?: string | null;
   hashtags?: string[];
+  /** Every variant as answered ([{ caption, hashtags, hook, checks }]); the first is `caption`/`hashtags`. */
+  variants?: unknown[] | null;
   detectedObject?: string | null;
   provider?: string | null;
   model?: string | null;
@@ -192,6 +194,7 @@ const GENERATION_UPDATED = [
   "status",
   "caption",
   "hashtags",
+  "variants",
   "detected_object",
   "provider",
   "model",
@@ -219,6 +222,7 @@ const GENERATION: TableSpec = {
     "has_image",
     "caption",
     "hashtags",
+    "variants",
     "detected_object",
     "provider",
     "model",
@@ -243,6 +247,7 @@ const GENERATION: TableSpec = {
     asBool,
     asText,
     asTextArray,
+    asJsonb,
     asText,
     asText,
     asText,
@@ -380,6 +385,7 @@ function generationParams(g: GenerationRecord): SqlParam[] {
     Boolean(g.hasImage),
     text(g.caption),
     textArrayLiteral(g.hashtags),
+    g.variants && g.variants.length > 0 ? JSON.stringify(g.variants) : null,
     text(g.detectedObject),
     text(g.provider),
     text(g.model),

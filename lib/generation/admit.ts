@@ -1,7 +1,8 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
+import { ruleFor } from "@/lib/ai/platform-rules";
 import { promptFor } from "@/lib/ai/prompts";
-import type { CaptionRequest } from "@/lib/ai/types";
+import type { CaptionControls, CaptionRequest } from "@/lib/ai/types";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { getKv } from "@/lib/kv";
@@ -26,11 +27,13 @@ export function prepare(input: GenerateInput, ctx: GenerateContext, ids: { id: s
     securityEvent(ctx, { eventType: "content_safety_violation", severity: "warn", meta: { source: "denylist" } });
     throw new AppError("content_blocked");
   }
-  const req: CaptionRequest = { text: input.text, mode: input.mode, lang: input.lang, platform: input.platform, image: input.image };
+  const controls = controlsOf(input);
+  const req: CaptionRequest = { text: input.text, mode: input.mode, lang: input.lang, platform: input.platform, controls, image: input.image };
   const imageHash = input.image ? sha256(input.image.bytes) : undefined;
   const promptVersion = promptFor(req).version;
+  const serializedControls = JSON.stringify([controls.variants, controls.emoji, controls.length, controls.cta, controls.keywords]);
   const cacheKeyFor = (model: string) =>
-    cacheKey({ mode: input.mode, lang: input.lang, platform: input.platform, model, promptVersion, text: input.text, imageHash });
+    cacheKey({ mode: input.mode, lang: input.lang, platform: input.platform, model, promptVersion, controls: serializedControls, text: input.text, imageHash });
   const model = getProvider().modelFor(req);
   return {
     input,
@@ -43,6 +46,17 @@ export function prepare(input: GenerateInput, ctx: GenerateContext, ids: { id: s
     cacheKeyFor,
     inputHash: sha256(input.text, imageHash ?? ""),
     startedAt: Date.now(),
+  };
+}
+
+/** The controls with the platform's default length filled in (the cache key holds the resolved value). */
+export function controlsOf(input: GenerateInput): CaptionControls {
+  return {
+    variants: input.variants,
+    emoji: input.emoji,
+    length: input.length ?? ruleFor(input.platform).defaultLength,
+    cta: input.cta,
+    keywords: input.keywords,
   };
 }
 

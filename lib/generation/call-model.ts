@@ -1,15 +1,16 @@
 import "server-only";
 import { setTimeout as sleep } from "node:timers/promises";
-import { UpstreamError, type CaptionRequest, type CaptionResult } from "@/lib/ai/types";
+import { UpstreamError, type CaptionDelta, type CaptionRequest, type CaptionResult } from "@/lib/ai/types";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
+import { getKv } from "@/lib/kv";
 import type { Logger } from "@/lib/observability/logger";
 import { adjustGenerationsInFlight, countModelTokens } from "@/lib/observability/metrics";
 import type { Admitted } from "./admit";
 import { getProvider } from "./provider";
 import { securityEvent } from "./records";
 import { engineState } from "./single-flight";
-import type { CaptionOutcome, Job } from "./types";
+import { outcomeSchema, type CaptionOutcome, type Job } from "./types";
 
 /** What the breaker learns from this generation (the fallback model does not feed it). */
 export type BreakerOutcome = "success" | "failure" | "none";
@@ -30,19 +31,77 @@ function upstreamAppError(error: UpstreamError): AppError {
 
 /**
  * The model call with the one retry this system makes (the SDK makes none): a retryable
- * failure is tried once more after a short backoff if the request's deadline leaves room.
+ * failure is tried once more after a short backoff if the request's deadline leaves room. A
+ * streamed retry starts over silently: once the first attempt has shown text, the second one
+ * answers in one piece (the finished variants replace what was shown).
  */
-async function generateWithRetry(req: CaptionRequest, deadlineAt: number, log: Logger, model?: string): Promise<CaptionResult> {
+async function generateWithRetry(
+  req: CaptionRequest,
+  deadlineAt: number,
+  log: Logger,
+  options: { model?: string; onDelta?: (delta: CaptionDelta) => void },
+): Promise<CaptionResult> {
   const provider = getProvider();
+  let streamed = false;
+  const onDelta = options.onDelta
+    ? (delta: CaptionDelta) => {
+        streamed = true;
+        options.onDelta?.(delta);
+      }
+    : undefined;
   try {
-    return await provider.generate(req, { timeoutMs: Math.max(1, deadlineAt - Date.now()), model });
+    return await provider.generate(req, { timeoutMs: Math.max(1, deadlineAt - Date.now()), model: options.model, onDelta });
   } catch (error) {
     if (!(error instanceof UpstreamError) || !error.retryable) throw error;
     const backoff = Math.min((error.retryAfterSeconds ?? 0) * 1000 || 200 + Math.random() * 200, 2000);
     if (deadlineAt - Date.now() - backoff < 1000) throw error;
     log.info({ kind: error.kind, backoffMs: Math.round(backoff) }, "model call failed; retrying once");
     await sleep(backoff);
-    return provider.generate(req, { timeoutMs: Math.max(1, deadlineAt - Date.now()), model });
+    return provider.generate(req, {
+      timeoutMs: Math.max(1, deadlineAt - Date.now()),
+      model: options.model,
+      onDelta: streamed ? undefined : onDelta,
+    });
+  }
+}
+
+/**
+ * Streamed text waits for the moderation verdict: held back until the input is cleared (or
+ * moderation is off or unavailable), and dropped for good when it is flagged, so a flagged
+ * input never shows a word of output.
+ */
+function gatedDeltas(job: Job, verdict: Promise<{ flagged: boolean } | null>): ((delta: CaptionDelta) => void) | undefined {
+  const sink = job.ctx.stream;
+  if (!sink) return undefined;
+  let held: CaptionDelta[] | null = [];
+  let blocked = false;
+  void verdict.then((result) => {
+    blocked = result?.flagged === true;
+    const release = held ?? [];
+    held = null;
+    if (!blocked) for (const delta of release) sink.delta(delta);
+  });
+  return (delta) => {
+    if (blocked) return;
+    if (held) held.push(delta);
+    else sink.delta(delta);
+  };
+}
+
+/**
+ * Regenerate: the captions the user is looking at, to be avoided. What is on screen came from
+ * this cache entry (a fresh answer or a regenerate both write it), so the entry names them.
+ * Best effort: without it the provider still samples anew.
+ */
+async function shownCaptions(job: Job, cacheKey: string): Promise<string[] | undefined> {
+  if (!job.input.regenerate) return undefined;
+  try {
+    const raw = await job.ctx.timing.measure("kv", () => getKv().cacheGet(cacheKey));
+    if (raw === null) return undefined;
+    return outcomeSchema.parse(JSON.parse(raw)).variants.map((v) => v.caption);
+  } catch (error) {
+    job.ctx.log.warn({ err: error }, "shown captions not read; regenerating without them");
+    return undefined;
   }
 }
 
@@ -66,13 +125,16 @@ export async function callModel(job: Job, admitted: Admitted): Promise<Called> {
   const state = engineState();
   const fallback = admitted.fallbackModel !== undefined;
   const deadlineAt = Date.now() + getEnv().OPENAI_TIMEOUT_MS;
+  const avoid = await shownCaptions(job, admitted.cacheKey);
+  const req = avoid ? { ...job.req, avoid } : job.req;
   const moderation = moderate(job);
+  const onDelta = gatedDeltas(job, moderation);
   let result: CaptionResult;
   state.running += 1;
   adjustGenerationsInFlight(1);
   try {
     [result] = await ctx.timing.measure("model", () =>
-      Promise.all([generateWithRetry(job.req, deadlineAt, ctx.log, admitted.fallbackModel), moderation]),
+      Promise.all([generateWithRetry(req, deadlineAt, ctx.log, { model: admitted.fallbackModel, onDelta }), moderation]),
     );
   } catch (error) {
     if (!(error instanceof UpstreamError)) return { ok: false, error, breaker: "none" };
@@ -93,11 +155,11 @@ export async function callModel(job: Job, admitted: Admitted): Promise<Called> {
     securityEvent(ctx, { eventType: "content_safety_violation", severity: "warn", meta: { source: "moderation", categories: verdict.categories } });
     return { ok: false, error: new AppError("content_blocked"), breaker };
   }
+  result.variants.forEach((variant, index) => ctx.stream?.variant(index, variant));
   return {
     ok: true,
     outcome: {
-      caption: result.caption,
-      hashtags: result.hashtags,
+      variants: result.variants,
       ...(result.detectedObject ? { detectedObject: result.detectedObject } : {}),
       provider: result.provider,
       model: result.model,

@@ -1,5 +1,6 @@
 import "server-only";
 import { setTimeout as sleep } from "node:timers/promises";
+import { HOOKS } from "@/lib/ai/types";
 import { getDb } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
@@ -13,7 +14,7 @@ import { differentRequest } from "./idempotency";
 import { INFLIGHT_KEY } from "./keys";
 import { securityEvent } from "./records";
 import { engineState } from "./single-flight";
-import type { CaptionOutcome, Job } from "./types";
+import { variantSchema, type CaptionOutcome, type Job } from "./types";
 
 /** A signed-in user's charge for this generation (guests' quota was reserved at admission). */
 export interface UserCharge {
@@ -70,9 +71,10 @@ export async function finishedEarlier(job: Job, charge: UserCharge): Promise<Cap
   if (row.text !== input.text || row.mode !== input.mode || row.lang !== input.lang || row.platform !== (input.platform ?? null)) {
     throw differentRequest();
   }
+  // Rows from before the caption studio hold one caption and no variants.
+  const stored = variantSchema.array().min(1).safeParse((row as { variants?: unknown }).variants);
   return {
-    caption: row.caption,
-    hashtags: row.hashtags,
+    variants: stored.success ? stored.data : [{ caption: row.caption, hashtags: row.hashtags, hook: HOOKS[0], checks: [] }],
     ...(row.detectedObject ? { detectedObject: row.detectedObject } : {}),
     provider: row.provider === "offline" ? "offline" : "openai",
     model: row.model,

@@ -99,6 +99,9 @@ describe(`generation history (${storeMode})`, () => {
     expect(newest).toMatchObject({ status: "complete", mode: "rizz", lang: "zh", platform: "x", text: aliceTexts[2], cached: false });
     expect(newest!.caption).toBeTruthy();
     expect(newest!.hashtags.length).toBeGreaterThan(0);
+    // Nothing is starred until its owner stars it; a failed row has no variants.
+    expect(body.items.map((i) => i.favorite)).toEqual([false, false, false, false]);
+    expect(failed!.variants).toBeNull();
     expect(body.items.map((i) => i.id)).not.toContain(bobId);
   });
 
@@ -144,6 +147,7 @@ describe(`generation history (${storeMode})`, () => {
     "?offset=x",
     "?status=done",
     "?status=",
+    "?favorite=yes",
     "?sort=asc",
   ])("bad query %s → 400 invalid_input", async (query) => {
     await expectError(await app.request("GET", `/api/generations${query}`, { ip: nextIp(), token: alice.token }), 400, "invalid_input");

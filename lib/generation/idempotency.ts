@@ -37,7 +37,18 @@ export function differentRequest(): AppError {
 /** Everything that shapes the answer; a key reused with another fingerprint is refused. */
 export function requestFingerprint(input: GenerateInput): string {
   return sha256(
-    JSON.stringify([input.text, input.mode, input.lang, input.platform ?? null, input.regenerate]),
+    JSON.stringify([
+      input.text,
+      input.mode,
+      input.lang,
+      input.platform ?? null,
+      input.regenerate,
+      input.variants,
+      input.emoji,
+      input.length ?? null,
+      input.cta,
+      input.keywords,
+    ]),
     input.image ? sha256(input.image.bytes) : "",
   ).slice(0, 32);
 }

@@ -32,8 +32,10 @@ export function cacheKey(parts: {
   platform?: string;
   model: string;
   promptVersion: string;
+  /** The caption studio's controls, serialized in a fixed order. */
+  controls: string;
   text: string;
   imageHash?: string;
 }): string {
-  return `gen:${sha256(parts.mode, parts.lang, parts.platform ?? "", parts.model, parts.promptVersion, parts.text, parts.imageHash ?? "")}`;
+  return `gen:${sha256(parts.mode, parts.lang, parts.platform ?? "", parts.model, parts.promptVersion, parts.controls, parts.text, parts.imageHash ?? "")}`;
 }

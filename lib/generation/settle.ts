@@ -13,7 +13,7 @@ import type { BreakerOutcome } from "./call-model";
 import type { UserCharge } from "./charge";
 import { BREAKER_KEY, BREAKER_PROBE_KEY, INFLIGHT_KEY } from "./keys";
 import { getProvider } from "./provider";
-import { enqueueGeneration, saveUserGeneration, securityEvent, successEvent, type Finish } from "./records";
+import { enqueueGeneration, saveUserGeneration, saveUserHit, securityEvent, successEvent, type Finish } from "./records";
 import type { CaptionOutcome, GenerateResponse, Job } from "./types";
 
 /** What the work after admission came to: the settlement's only input. */
@@ -29,28 +29,57 @@ export type Worked =
     }
   | { ok: false; error: unknown; breaker: BreakerOutcome; charge: UserCharge | null };
 
-function response(job: Job, outcome: CaptionOutcome, cached: boolean, quota: QuotaView): GenerateResponse {
+function response(job: Job, outcome: CaptionOutcome, cached: boolean, quota: QuotaView, id = job.id): GenerateResponse {
   successEvent(job, cached, outcome.provider);
   countGeneration("success", outcome.provider, cached);
-  return { id: job.id, mode: job.input.mode, lang: job.input.lang, ...outcome, cached, quota };
+  const [first] = outcome.variants;
+  return {
+    id,
+    caption: first?.caption ?? "",
+    hashtags: first?.hashtags ?? [],
+    variants: outcome.variants,
+    ...(outcome.detectedObject ? { detectedObject: outcome.detectedObject } : {}),
+    mode: job.input.mode,
+    lang: job.input.lang,
+    platform: job.input.platform ?? null,
+    cached,
+    provider: outcome.provider,
+    model: outcome.model,
+    quota,
+  };
 }
 
 function answered(outcome: CaptionOutcome, cached: boolean, extra: Partial<Finish> = {}): Finish {
-  return { status: "complete", cached, ...outcome, detectedObject: outcome.detectedObject ?? null, ...extra };
+  const [first] = outcome.variants;
+  return {
+    status: "complete",
+    cached,
+    caption: first?.caption ?? null,
+    hashtags: first?.hashtags ?? [],
+    variants: outcome.variants,
+    detectedObject: outcome.detectedObject ?? null,
+    provider: outcome.provider,
+    model: outcome.model,
+    ...extra,
+  };
 }
 
 /**
  * A cached answer (from the cache at admission, or from an identical flight on this instance):
- * nothing is spent. A user's row is written now together with the quota read (one round trip).
+ * nothing is spent. A user's row is written now together with the quota read (one round trip),
+ * unless their history already holds this very answer: then that row answers (same id), so
+ * asking twice leaves one entry.
  */
 export async function serveHit(job: Job, outcome: CaptionOutcome, at: { nowMs: number; day: string; guestQuotaCount?: number }): Promise<GenerateResponse> {
   const { viewer, ip, timing } = job.ctx;
   countCacheHit();
   const finish = answered(outcome, true, { latencyMs: Date.now() - job.startedAt });
   let quota: QuotaView;
+  let id = job.id;
   if (viewer.kind === "user") {
-    const usage = await timing.measure("db", () => saveUserGeneration(job, viewer.id, at.day, finish));
-    quota = quotaView(job.plan, dailyLimit(job.plan), usage.used, usage.credits, at.nowMs);
+    const saved = await timing.measure("db", () => saveUserHit(job, viewer.id, at.day, finish));
+    id = saved.id;
+    quota = quotaView(job.plan, dailyLimit(job.plan), saved.used, saved.credits, at.nowMs);
   } else {
     enqueueGeneration(job, finish);
     quota =
@@ -58,7 +87,7 @@ export async function serveHit(job: Job, outcome: CaptionOutcome, at: { nowMs: n
         ? await timing.measure("kv", () => readQuota(viewer, ip, at.nowMs))
         : quotaView("guest", dailyLimit("guest"), at.guestQuotaCount, 0, at.nowMs);
   }
-  return response(job, outcome, true, quota);
+  return response(job, outcome, true, quota, id);
 }
 
 /** Cache write, lease release, a guest's refund and the breaker, in one Redis round trip; never throws. */

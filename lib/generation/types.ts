@@ -1,5 +1,18 @@
 import { z } from "zod";
-import type { CaptionRequest, CaptionResult, ImageMime, Lang, Mode, Platform } from "@/lib/ai/types";
+import {
+  CHECK_RULES,
+  HOOKS,
+  type CaptionDelta,
+  type CaptionRequest,
+  type CaptionResult,
+  type CaptionVariant,
+  type EmojiLevel,
+  type ImageMime,
+  type Lang,
+  type Length,
+  type Mode,
+  type Platform,
+} from "@/lib/ai/types";
 import type { Viewer } from "@/lib/auth/viewer";
 import type { Logger } from "@/lib/observability/logger";
 import type { ServerTiming } from "@/lib/observability/server-timing";
@@ -11,7 +24,22 @@ export interface GenerateInput {
   lang: Lang;
   platform?: Platform;
   regenerate: boolean;
+  /** The caption studio's controls (PRODUCT §3a); defaults applied by the route's schema. */
+  variants: number;
+  emoji: EmojiLevel;
+  /** Absent: the platform's default length. */
+  length?: Length;
+  cta: boolean;
+  keywords: string[];
   image?: { bytes: Uint8Array; mime: ImageMime };
+}
+
+/** Where a streamed generation (`Accept: text/event-stream`) sends its pieces before the answer. */
+export interface GenerateStream {
+  /** Caption text as the model writes it; only once the input has passed moderation. */
+  delta(delta: CaptionDelta): void;
+  /** A finished, normalized variant. */
+  variant(index: number, variant: CaptionVariant): void;
 }
 
 export interface GenerateContext {
@@ -25,15 +53,20 @@ export interface GenerateContext {
   userAgent: string | null;
   /** The browser's funnel session (a valid `X-Session-Id`), recorded on `generate_success`; null without one. */
   sessionId?: string | null;
+  /** Set for a streamed answer. */
+  stream?: GenerateStream;
 }
 
 export interface GenerateResponse {
   id: string;
+  /** The first variant's, for clients that show one caption. */
   caption: string;
   hashtags: string[];
+  variants: CaptionVariant[];
   detectedObject?: string;
   mode: Mode;
   lang: Lang;
+  platform: Platform | null;
   cached: boolean;
   provider: CaptionResult["provider"];
   model: string;
@@ -41,9 +74,15 @@ export interface GenerateResponse {
 }
 
 /** What the cache and a single flight hand to other requests. */
-export const outcomeSchema = z.object({
+export const variantSchema = z.object({
   caption: z.string(),
   hashtags: z.array(z.string()),
+  hook: z.enum(HOOKS),
+  checks: z.array(z.object({ rule: z.enum(CHECK_RULES), status: z.enum(["pass", "warn"]), message: z.string() })),
+});
+
+export const outcomeSchema = z.object({
+  variants: z.array(variantSchema).min(1),
   detectedObject: z.string().optional(),
   provider: z.enum(["openai", "offline"]),
   model: z.string(),
@@ -51,7 +90,8 @@ export const outcomeSchema = z.object({
 export type CaptionOutcome = z.infer<typeof outcomeSchema>;
 
 export function outcomeOf(response: GenerateResponse): CaptionOutcome {
-  return outcomeSchema.parse(response);
+  const { variants, detectedObject, provider, model } = response;
+  return { variants, ...(detectedObject ? { detectedObject } : {}), provider, model };
 }
 
 /** One generation request, worked out once and handed from step to step. */

@@ -11,10 +11,27 @@ export interface RecentItem {
 const KEY = "litstatus.recent";
 export const RECENT_LIMIT = 10;
 
+/**
+ * Newest first, one entry per generation and per caption text: a cache hit answers with the same
+ * caption under the same id, and lists stored by older versions may hold duplicates.
+ */
+function dedupe(items: RecentItem[]): RecentItem[] {
+  const ids = new Set<string>();
+  const captions = new Set<string>();
+  const sorted = [...items].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+  return sorted.filter((item) => {
+    const caption = item.caption.trim();
+    if (ids.has(item.id) || captions.has(caption)) return false;
+    ids.add(item.id);
+    captions.add(caption);
+    return true;
+  });
+}
+
 export function readRecent(): RecentItem[] {
   try {
     const parsed = JSON.parse(localStorage.getItem(KEY) ?? "[]") as unknown;
-    return Array.isArray(parsed) ? (parsed as RecentItem[]).slice(0, RECENT_LIMIT) : [];
+    return Array.isArray(parsed) ? dedupe(parsed as RecentItem[]).slice(0, RECENT_LIMIT) : [];
   } catch {
     return [];
   }
@@ -48,7 +65,7 @@ export function subscribeRecent(listener: () => void): () => void {
 }
 
 export function addRecent(item: RecentItem): RecentItem[] {
-  const next = [item, ...readRecent().filter((r) => r.id !== item.id)].slice(0, RECENT_LIMIT);
+  const next = dedupe([item, ...readRecent()]).slice(0, RECENT_LIMIT);
   try {
     localStorage.setItem(KEY, JSON.stringify(next));
   } catch {

@@ -48,10 +48,22 @@ function landing(): Landing {
   }
 }
 
-export function track(event: ClientEvent, meta?: Record<string, string | number | boolean>): void {
+/**
+ * `variant` is what the admin funnel's "variant" breakdown groups by: for copy events, the hook
+ * of the caption that was copied.
+ */
+export function track(event: ClientEvent, meta?: Record<string, string | number | boolean>, variant?: string): void {
   if (typeof window === "undefined") return;
   const lang = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
-  const body = JSON.stringify({ event, sessionId: sessionId(), path: location.pathname, lang, ...landing(), meta });
+  const body = JSON.stringify({
+    event,
+    sessionId: sessionId(),
+    path: location.pathname,
+    lang,
+    ...landing(),
+    ...(variant ? { variant } : {}),
+    meta,
+  });
   try {
     if (navigator.sendBeacon?.("/api/events", body)) return;
   } catch {

@@ -14,6 +14,22 @@ export async function generateMetadata({ params }: { params: Promise<{ locale: s
   return { title: t("metaTitle"), robots: { index: false } };
 }
 
+/**
+ * An address that wraps only before the "@" (each part stays whole; a part wider than the column
+ * ends in an ellipsis, the full address is in the title).
+ */
+function EmailText({ email }: { email: string }) {
+  const at = email.lastIndexOf("@");
+  if (at <= 0) return <span className="email-part">{email}</span>;
+  return (
+    <>
+      <span className="email-part">{email.slice(0, at)}</span>
+      <wbr />
+      <span className="email-part">{email.slice(at)}</span>
+    </>
+  );
+}
+
 export default async function AccountPage({ params }: { params: Promise<{ locale: string }> }) {
   const { locale } = await params;
   setRequestLocale(locale);
@@ -31,12 +47,14 @@ export default async function AccountPage({ params }: { params: Promise<{ locale
     <>
       <h1>{t("title")}</h1>
       <div className="grid-2">
-        <section className="card stack" aria-labelledby="account-profile">
+        <section className="card stack account-top" aria-labelledby="account-profile">
           <h2 id="account-profile">{t("profileTitle")}</h2>
-          <dl className="facts" data-testid="account-profile">
+          <dl className="facts account-facts" data-testid="account-profile">
             <div>
               <dt>{t("email")}</dt>
-              <dd className="break">{viewer.email ?? <span className="muted">{t("noEmail")}</span>}</dd>
+              <dd className="account-email" title={viewer.email ?? undefined}>
+                {viewer.email ? <EmailText email={viewer.email} /> : <span className="muted">{t("noEmail")}</span>}
+              </dd>
             </div>
             <div>
               <dt>{t("plan")}</dt>
@@ -67,10 +85,13 @@ export default async function AccountPage({ params }: { params: Promise<{ locale
           </dl>
         </section>
 
-        <section className="card stack" aria-labelledby="account-today">
+        <section className="card stack account-top" aria-labelledby="account-today">
           <h2 id="account-today">{t("todayTitle")}</h2>
           <p className="big-number" data-testid="usage-today">
             {t("usedToday", { used: quota.used, limit: quota.limit })}
+          </p>
+          <p className="muted small" style={{ margin: 0 }} data-testid="cached-free">
+            {t("cachedFree")}
           </p>
           <QuotaMeter quota={quota} />
           <p className="muted" style={{ margin: 0 }}>

@@ -23,22 +23,17 @@ export default async function PricingPage({ params }: { params: Promise<{ locale
   const current = planOf(viewer);
 
   const yes = (
-    <>
-      <span aria-hidden="true" className="check">
-        ✓
-      </span>
-      <span className="sr-only">{t("included")}</span>
-    </>
+    <span className="plan-mark" aria-hidden="true">
+      ✓
+    </span>
   );
   const no = (
-    <>
-      <span aria-hidden="true" className="muted">
-        —
-      </span>
-      <span className="sr-only">{t("notIncluded")}</span>
-    </>
+    <span className="plan-mark muted" aria-hidden="true">
+      —
+    </span>
   );
-  const rows: { key: string; cells: Record<QuotaPlan, ReactNode> }[] = [
+  /** A feature every plan lists: a value ("3 a day") or included / not included. */
+  const features: { key: string; cells: Record<QuotaPlan, string | boolean> }[] = [
     {
       key: "daily",
       cells: {
@@ -47,68 +42,76 @@ export default async function PricingPage({ params }: { params: Promise<{ locale
         pro: t("fairUse", { count: env.PRO_DAILY_LIMIT }),
       },
     },
-    { key: "photo", cells: { guest: no, free: no, pro: yes } },
+    { key: "photo", cells: { guest: false, free: false, pro: true } },
     { key: "history", cells: { guest: t("historyDevice"), free: t("historyAccount"), pro: t("historyAccount") } },
-    { key: "vibes", cells: { guest: yes, free: yes, pro: yes } },
-    { key: "languages", cells: { guest: yes, free: yes, pro: yes } },
+    { key: "vibes", cells: { guest: true, free: true, pro: true } },
+    { key: "languages", cells: { guest: true, free: true, pro: true } },
   ];
+  const feature = (key: string, cell: string | boolean): ReactNode => {
+    if (typeof cell === "string") {
+      return (
+        <>
+          {yes}
+          <span>
+            <span className="plan-feature-label">{t(`rows.${key}`)}</span> <strong>{cell}</strong>
+          </span>
+        </>
+      );
+    }
+    return (
+      <>
+        {cell ? yes : no}
+        <span className={cell ? undefined : "muted"}>
+          <span className="sr-only">{t(cell ? "included" : "notIncluded")}: </span>
+          {t(`rows.${key}`)}
+        </span>
+      </>
+    );
+  };
+  const cta: Record<QuotaPlan, ReactNode> = {
+    guest:
+      current === "guest" ? (
+        <Link className="btn btn-block plan-cta" href="/">
+          {t("ctaGuest")}
+        </Link>
+      ) : null,
+    free:
+      current === "guest" ? (
+        <Link className="btn btn-block plan-cta" href="/signin">
+          {t("ctaFree")}
+        </Link>
+      ) : null,
+    pro: current === "pro" ? null : <UpgradeLink label={t("ctaPro")} />,
+  };
 
   return (
     <>
       <h1>{t("title")}</h1>
       <p className="muted">{t("subtitle")}</p>
 
-      <div className="card table-scroll" role="region" aria-label={t("tableRegion")} tabIndex={0}>
-        <table className="table plan-table" data-testid="plan-table">
-          <caption className="sr-only">{t("tableCaption")}</caption>
-          <thead>
-            <tr>
-              <th scope="col">
-                <span className="sr-only">{t("feature")}</span>
-              </th>
-              {PLANS.map((plan) => (
-                <th key={plan} scope="col" className={plan === current ? "plan-current" : undefined}>
-                  <span className="plan-name">{t(`plans.${plan}`)}</span>
-                  <span className="plan-note">{t(`planNotes.${plan}`)}</span>
-                  {plan === current ? <span className="badge">{t("yourPlan")}</span> : null}
-                </th>
+      <ul className="plan-grid" aria-label={t("plansRegion")} data-testid="plans">
+        {PLANS.map((plan) => (
+          <li key={plan} className={plan === current ? "card plan-card plan-current" : "card plan-card"} data-plan={plan}>
+            <div className="plan-head">
+              <h2 className="plan-name">{t(`plans.${plan}`)}</h2>
+              {plan === current ? <span className="badge">{t("yourPlan")}</span> : null}
+            </div>
+            <p className="plan-price">
+              {t.rich(`prices.${plan}`, {
+                amount: (chunks) => <span className="plan-amount">{chunks}</span>,
+                period: (chunks) => <span className="plan-period">{chunks}</span>,
+              })}
+            </p>
+            <p className="plan-note">{t(`planNotes.${plan}`)}</p>
+            <ul className="plan-features">
+              {features.map((f) => (
+                <li key={f.key}>{feature(f.key, f.cells[plan])}</li>
               ))}
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={row.key}>
-                <th scope="row">{t(`rows.${row.key}`)}</th>
-                {PLANS.map((plan) => (
-                  <td key={plan} className={plan === current ? "plan-current" : undefined}>
-                    {row.cells[plan]}
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-          <tfoot>
-            <tr>
-              <td />
-              <td>
-                {current === "guest" ? (
-                  <Link className="btn btn-sm" href="/">
-                    {t("ctaGuest")}
-                  </Link>
-                ) : null}
-              </td>
-              <td>
-                {current === "guest" ? (
-                  <Link className="btn btn-sm" href="/signin">
-                    {t("ctaFree")}
-                  </Link>
-                ) : null}
-              </td>
-              <td>{current === "pro" ? null : <UpgradeLink label={t("ctaPro")} />}</td>
-            </tr>
-          </tfoot>
-        </table>
-      </div>
+            </ul>
+            {cta[plan] ? <div className="plan-actions">{cta[plan]}</div> : null}
+          </li>
+        ))}
+      </ul>
 
       {current === "pro" ? (
         <p className="notice section-gap" data-testid="already-pro">

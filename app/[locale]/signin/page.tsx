@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { getTranslations, setRequestLocale } from "next-intl/server";
 import { SignInForm } from "@/components/auth/sign-in-form";
+import { withSignedInFlag } from "@/components/chrome/signed-in-flag";
 import { Link } from "@/i18n/navigation";
 import { SIGN_IN_LINK_TTL_MINUTES, safeNextPath } from "@/lib/auth/local";
 import { authMode } from "@/lib/auth/mode";
@@ -42,10 +43,11 @@ export default async function SignInPage({ params, searchParams }: { params: Pro
     );
   }
 
-  // Where the link lands: a same-site path from ?next=, else this language's generator.
+  // Where the link lands: a same-site path from ?next=, else this language's generator; flagged
+  // so that page confirms the sign-in.
   const requested = first(query.next);
   const fallback = locale === "zh" ? "/zh" : "/";
-  const next = requested ? safeNextPath(requested) : fallback;
+  const next = withSignedInFlag(requested ? safeNextPath(requested) : fallback);
   return (
     <>
       <h1>{t("title")}</h1>

@@ -1,6 +1,7 @@
 import { SESSION_ID_PATTERN } from "@/lib/analytics/client-events";
 import { generate } from "@/lib/generation/engine";
 import { parseIdempotencyKey } from "@/lib/generation/idempotency";
+import { streamGeneration } from "@/lib/generation/stream";
 import { json, methods, route } from "@/lib/http/route";
 import { generateBody } from "./schema";
 
@@ -15,12 +16,18 @@ function funnelSessionId(value: string | null): string | null {
   return value !== null && SESSION_ID_PATTERN.test(value) ? value : null;
 }
 
-/** POST /api/generate — see docs/API.md for the contract and lib/generation/engine.ts for the pipeline. */
+/** Asked for server-sent events (PRODUCT §3a streaming). */
+const wantsStream = (accept: string | null): boolean => accept !== null && /(^|,)\s*text\/event-stream\b/i.test(accept);
+
+/**
+ * POST /api/generate — see docs/API.md for the contract and lib/generation/engine.ts for the
+ * pipeline; with `Accept: text/event-stream` the same generation streams (lib/generation/stream.ts).
+ */
 export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({
   POST: route("generate", { auth: "guest", sameOrigin: true, limit: "generate", body: generateBody }, async (ctx) => {
     const { viewer, body: input } = ctx;
     const idempotencyKey = parseIdempotencyKey(ctx.req.headers.get("idempotency-key"));
-    const result = await generate(input, {
+    const gctx = {
       viewer,
       ip: ctx.ip,
       requestId: ctx.requestId,
@@ -30,7 +37,10 @@ export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({
       path: "/api/generate",
       userAgent: ctx.req.headers.get("user-agent"),
       sessionId: funnelSessionId(ctx.req.headers.get("x-session-id")),
-    });
-    return json(result);
+    };
+    if (wantsStream(ctx.req.headers.get("accept"))) {
+      return streamGeneration((stream) => generate(input, { ...gctx, stream }), { requestId: ctx.requestId, log: ctx.log });
+    }
+    return json(await generate(input, gctx));
   }),
 });

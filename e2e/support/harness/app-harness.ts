@@ -59,6 +59,57 @@ export interface RequestOptions {
   /** Client address: the TCP peer, stamped the way the server layer (lib/http/peer-address) does. */
   ip?: string;
   token?: string;
+  /**
+   * generate() only: ask for server-sent events and hand back the equivalent JSON answer (see
+   * `collapseStream`). Defaults to TEST_GENERATE_PATH=sse, so the engine suites run over both paths.
+   */
+  stream?: boolean;
+}
+
+/** One server-sent event of POST /api/generate. */
+export interface StreamEvent {
+  event: string;
+  data: unknown;
+}
+
+export function parseEvents(text: string): StreamEvent[] {
+  return text
+    .split("\n\n")
+    .filter((block) => block.trim() !== "")
+    .map((block) => {
+      const lines = block.split("\n");
+      const event = lines.find((l) => l.startsWith("event: "))?.slice(7) ?? "message";
+      const data = lines
+        .filter((l) => l.startsWith("data: "))
+        .map((l) => l.slice(6))
+        .join("\n");
+      return { event, data: JSON.parse(data) as unknown };
+    });
+}
+
+/**
+ * A streamed answer as the JSON path would have given it: `done` → 200 with its body; `error` →
+ * the envelope with the event's status and Retry-After. A JSON answer (refused before the model
+ * started) passes through. The events are kept on the response as `events`. Checks the stream's
+ * own grammar on the way: exactly one final event, and it comes last.
+ */
+export async function collapseStream(res: Response): Promise<Response & { events?: StreamEvent[] }> {
+  if (!(res.headers.get("content-type") ?? "").startsWith("text/event-stream")) return res;
+  const events = parseEvents(await res.text());
+  const finals = events.filter((e) => e.event === "done" || e.event === "error");
+  if (finals.length !== 1 || events.at(-1) !== finals[0]) throw new Error(`a stream must end with one done or error event: ${JSON.stringify(events.map((e) => e.event))}`);
+  const last = finals[0]!;
+  const headers = new Headers(res.headers);
+  headers.set("content-type", "application/json; charset=utf-8");
+  let collapsed: Response;
+  if (last.event === "done") {
+    collapsed = new Response(JSON.stringify(last.data), { status: 200, headers });
+  } else {
+    const { status, retryAfterSeconds, ...envelope } = last.data as { status: number; retryAfterSeconds?: number };
+    if (retryAfterSeconds !== undefined) headers.set("retry-after", String(retryAfterSeconds));
+    collapsed = new Response(JSON.stringify(envelope), { status, headers });
+  }
+  return Object.assign(collapsed, { events });
 }
 
 export interface TestApp {
@@ -135,7 +186,12 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     kv,
     rest: kvHandle.rest,
     request,
-    generate: (body, options = {}) => request("POST", "/api/generate", { ...options, json: body }),
+    async generate(body, options = {}) {
+      const stream = options.stream ?? process.env.TEST_GENERATE_PATH === "sse";
+      if (!stream) return request("POST", "/api/generate", { ...options, json: body });
+      const headers = { accept: "text/event-stream", ...options.headers };
+      return collapseStream(await request("POST", "/api/generate", { ...options, headers, json: body }));
+    },
     async signUp(email = `user-${randomUUID().slice(0, 8)}@example.test`, plan = "free") {
       const [row] = await dbHandle.db.query<{ id: string }>(`insert into auth.users (email) values ($1) returning id`, [email]);
       const userId = row!.id;
