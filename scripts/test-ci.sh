@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The full suite, as CI runs it: lint, typecheck, the fast suite on embedded stores, the same
-# integration suite against real PostgreSQL and Redis, a production build and the browser
-# suite. Every step runs (the browser suite only after a good build) and the last line is
+# The full suite, as CI runs it: lint, typecheck, the fast suite on embedded stores, a
+# production build, the same integration suite against real PostgreSQL and Redis, and the
+# browser suite. Every step runs (the browser suite only after a good build) and the last line is
 # "N passed, N failed", counting tests plus the lint/typecheck/build checks.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -41,9 +41,11 @@ check typecheck npm run --silent typecheck
 check "monitoring (promtool)" bash scripts/promtool-check.sh
 tests "unit + integration (embedded stores)" "$results/embedded.json" \
   env -u TEST_DATABASE_URL -u TEST_REDIS_URL npx vitest run --reporter=default --reporter=json "--outputFile.json=$results/embedded.json"
+# The build comes first: the real-server suite also runs the production server (proxy, deploy,
+# monitoring and image tests).
+check build npm run --silent build
 tests "integration (real PostgreSQL + Redis)" "$results/real.json" \
   env REAL_TESTS_REPORT="$results/real.json" node scripts/run-real-tests.mjs
-check build npm run --silent build
 if [[ " ${failures[*]-} " == *" build "* ]]; then
   echo "::: browser suite skipped: the build failed"; failed=$((failed + 1)); failures+=("browser")
 else

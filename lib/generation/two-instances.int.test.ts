@@ -84,12 +84,17 @@ describe.skipIf(!real)("two app instances on one database and one Redis", () => 
     expect(generated.cached).toBe(false);
     const missReport = await readOnB(token, generated);
 
-    const hit = await call(a, token, "POST", "/api/generate", body);
+    // The same request from another user: a cache hit with a row of its own, written before the answer.
+    const other = await signUp();
+    const hit = await call(a, other, "POST", "/api/generate", body);
     expect(hit.status).toBe(200);
     const cached = (await hit.json()) as GenerateBody;
     expect(cached.cached).toBe(true);
     expect(cached.id).not.toBe(generated.id);
-    const hitReport = await readOnB(token, cached);
+    const hitReport = await readOnB(other, cached);
+    // The first user asking again: their history already shows this answer, so its entry answers.
+    const repeat = (await (await call(a, token, "POST", "/api/generate", body)).json()) as GenerateBody;
+    expect(repeat).toMatchObject({ cached: true, id: generated.id });
 
     console.log(`two instances, miss on A then on B: ${missReport}`);
     console.log(`two instances, cached hit on A then on B: ${hitReport}`);
