@@ -110,7 +110,8 @@ async function startServer(name: string, args: string[], extra: Record<string, s
   return { url, child, output, loggedIps, stop };
 }
 
-const startProduction = (name: string, extra: Record<string, string>) => startServer(name, ["scripts/start.mjs"], extra, 60_000);
+// Three start at once, each opening its own embedded database: generous on a loaded machine.
+const startProduction = (name: string, extra: Record<string, string>) => startServer(name, ["scripts/start.mjs"], extra, 100_000);
 
 let seq = 0;
 /** One guest caption request; the answer's status and error code. */
@@ -129,11 +130,11 @@ const SPENT = [...Array<string>(GUEST_LIMIT).fill("200"), "429 quota_exceeded"];
 const forgedPeer = (i: number) => ({ "x-litstatus-peer": `10.66.0.${i}`, "x-forwarded-for": `10.99.0.${i}` });
 
 test.describe("client identity on the production server", () => {
-  test.describe.configure({ timeout: 120_000 });
+  test.describe.configure({ timeout: 150_000 });
   let direct: Server, proxied: Server, cloudflare: Server;
 
   test.beforeAll(async () => {
-    test.setTimeout(120_000);
+    test.setTimeout(150_000);
     if (!existsSync(path.join(ROOT, ".next/standalone/server.js"))) throw new Error("no production build: run npm run build first");
     [direct, proxied, cloudflare] = await Promise.all([
       startProduction("none", {}), // the default: TRUST_PROXY_HEADER unset
