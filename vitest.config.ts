@@ -12,7 +12,7 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ["{lib,app,e2e/support,scripts}/**/*.test.ts"],
+    include: ["{lib,app,e2e/support,scripts,deploy,monitoring}/**/*.test.ts"],
     environment: "node",
     pool: "forks",
     testTimeout: 30_000,

@@ -369,6 +369,9 @@ export async function startUpstashRestServer(opts: UpstashRestServerOptions): Pr
       res.end(JSON.stringify({ error: errorMessage(error) }));
     });
   });
+  // Longer than a client's idle keep-alive, so a client never reuses a connection this server is
+  // closing (Node's default of 5 s loses that race under load: "other side closed").
+  server.keepAliveTimeout = 65_000;
 
   let url: string;
   try {
