@@ -107,6 +107,7 @@ describe(".dockerignore", () => {
     ".env.local",
     ".env.production",
     ".env.production.local",
+    "monitoring/secrets/metrics-token",
     ".data/auth-secret",
     ".data/pglite/base/1/123",
     ".data/test-results/embedded.json",
@@ -195,6 +196,38 @@ describe("Dockerfile", () => {
     expect(health?.args).toMatch(/CMD .*\/api\/health/);
     expect(run.instructions.find((i) => i.keyword === "CMD")?.args).toBe('["node", "start.mjs"]');
     expect(run.instructions.find((i) => i.keyword === "ENV")?.args).toMatch(/NODE_ENV=production/);
+  });
+
+  it("puts no secret into any layer: no secret-named ENV/ARG, no .env/.npmrc/secret files copied, no literal credentials", () => {
+    const secretName = /SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|(^|_)KEY($|_)|API_KEY|PRIVATE/i;
+    for (const stage of stages) {
+      for (const { keyword, args } of stage.instructions) {
+        if (keyword === "ENV" || keyword === "ARG") {
+          // `ENV A=1 B=2`, `ENV A 1`, `ARG A`, `ARG A=default`
+          const names = args.includes("=") ? [...args.matchAll(/(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=/g)].map((m) => m[1]!) : [args.split(/\s+/)[0]!];
+          expect(names.length, `${keyword} ${args}`).toBeGreaterThan(0);
+          for (const name of names) expect(name, `${stage.name ?? stage.from}: ${keyword} ${args}`).not.toMatch(secretName);
+        }
+        if (keyword === "COPY" || keyword === "ADD") {
+          for (const source of contextSources(args) ?? []) {
+            expect(source, `${keyword} ${args}`).not.toMatch(/(^|\/)\.env|(^|\/)\.npmrc$|(^|\/)\.data(\/|$)|(^|\/)secrets(\/|$)|\.pem$|\.key$/);
+          }
+        }
+        // A build secret must come through `RUN --mount=type=secret`, never inline.
+        expect(args, `${keyword} ${args}`).not.toMatch(/\bsk-[A-Za-z0-9_-]{8,}|Bearer\s+[A-Za-z0-9._-]{8,}|:\/\/[^/\s:@]+:[^@\s]+@/);
+      }
+    }
+  });
+
+  it("declares exactly one HEALTHCHECK, in the image that runs, against /api/health with bounded timings", () => {
+    for (const stage of stages.slice(0, -1)) expect(stage.instructions.some((i) => i.keyword === "HEALTHCHECK"), stage.name).toBe(false);
+    const checks = run.instructions.filter((i) => i.keyword === "HEALTHCHECK");
+    expect(checks).toHaveLength(1);
+    const args = checks[0]!.args;
+    expect(args).not.toMatch(/^NONE\b/i);
+    for (const option of ["interval", "timeout", "retries"]) expect(args, option).toMatch(new RegExp(`--${option}=\\S+`));
+    // It runs as the image's user with what the image has: node, no curl or wget in -slim.
+    expect(args).toMatch(/CMD node -e .*fetch\(.*\/api\/health/);
   });
 
   it("installs from the lockfile", () => {

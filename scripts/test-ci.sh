@@ -38,6 +38,7 @@ tests() { # $1 = name, $2 = json report, rest = command; counts the tests in the
 
 check lint npm run --silent lint
 check typecheck npm run --silent typecheck
+check "shellcheck deploy.sh" shellcheck deploy.sh
 check "monitoring (promtool)" bash scripts/promtool-check.sh
 tests "unit + integration (embedded stores)" "$results/embedded.json" \
   env -u TEST_DATABASE_URL -u TEST_REDIS_URL npx vitest run --reporter=default --reporter=json "--outputFile.json=$results/embedded.json"
