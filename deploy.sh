@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# LitStatus deploys (docs/OPERATIONS-deploy.md). Usage:
+# LitStatus deploys (docs/OPERATIONS.md § 1). Usage:
 #
 #   deploy.sh vps             build a release, migrate, switch `current`, restart, wait for health
 #   deploy.sh rollback        go back one release on purpose (switch, restart, wait for health)

@@ -57,6 +57,8 @@ export const envSchema = z
     HEALTH_CACHE_MS: int(5000, 0, 5000),
     HEALTH_CHECK_TIMEOUT_MS: int(1500, 100, 2000),
     METRICS_TOKEN: optionalString,
+    /** Accepted as well while METRICS_TOKEN is being rotated (docs/OPERATIONS.md). */
+    METRICS_TOKEN_PREVIOUS: optionalString,
     // Admin alerts: POSTed JSON { alert, state, value, since } on each firing/resolved transition.
     ALERT_WEBHOOK_URL: urlWithProtocols(["http:", "https:"]),
 
@@ -87,6 +89,8 @@ export const envSchema = z
     SUPABASE_ANON_KEY: optionalString,
     SUPABASE_JWT_SECRET: optionalString,
     AUTH_SECRET: optionalString,
+    /** Sessions signed with it stay valid while AUTH_SECRET is being rotated; new ones use AUTH_SECRET. */
+    AUTH_SECRET_PREVIOUS: optionalString,
     AUTH_SESSION_DAYS: int(7, 1, 90),
     ADMIN_EMAILS: optionalString,
     APP_URL: urlWithProtocols(["http:", "https:"]),
@@ -101,6 +105,7 @@ export const envSchema = z
 
     // Retention (npm run retention, POST /api/admin/retention, POST /api/cron/retention).
     CRON_SECRET: optionalString,
+    CRON_SECRET_PREVIOUS: optionalString,
     RETENTION_SECURITY_DAYS: int(90, 1, 3650),
     RETENTION_FUNNEL_DAYS: int(180, 1, 3650),
     RETENTION_GUEST_GENERATIONS_DAYS: int(30, 1, 3650),
@@ -110,6 +115,9 @@ export const envSchema = z
     const hasToken = env.UPSTASH_REDIS_REST_TOKEN !== undefined;
     if (env.AUTH_SECRET !== undefined && env.AUTH_SECRET.length < 32) {
       ctx.addIssue({ code: "custom", path: ["AUTH_SECRET"], message: "must be at least 32 characters" });
+    }
+    if (env.AUTH_SECRET_PREVIOUS !== undefined && env.AUTH_SECRET_PREVIOUS.length < 32) {
+      ctx.addIssue({ code: "custom", path: ["AUTH_SECRET_PREVIOUS"], message: "must be at least 32 characters" });
     }
     if (env.SUPABASE_JWT_SECRET !== undefined && env.SUPABASE_JWT_SECRET.length < 32) {
       ctx.addIssue({ code: "custom", path: ["SUPABASE_JWT_SECRET"], message: "must be at least 32 characters" });

@@ -50,6 +50,8 @@ export interface TokenVerifier {
 export interface TokenVerifierOptions {
   /** Shared HS256 secret (Supabase's JWT secret, or the local signing secret). */
   hs256Secret?: string;
+  /** During a rotation: HS256 tokens signed with the previous secret are still accepted until they expire. */
+  hs256PreviousSecret?: string;
   /** A JWKS endpoint whose RS256/ES256 keys sign tokens (Supabase asymmetric signing keys). */
   jwksUrl?: string;
   /** Default "authenticated", the audience Supabase puts in user access tokens. */
@@ -130,6 +132,19 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (jwks && header.alg !== "HS256") return jwks(header, input);
     throw new AuthError("bad_algorithm");
   };
+  const previousKey = secretKey && options.hs256PreviousSecret ? encoder.encode(options.hs256PreviousSecret) : undefined;
+  const resolvePreviousKey: KeyResolver = async (header) => {
+    if (header.alg === "HS256" && previousKey) return previousKey;
+    throw new AuthError("bad_signature");
+  };
+  const check = (token: string, key: KeyResolver) =>
+    jwtVerify(token, key, {
+      algorithms,
+      audience,
+      ...(issuer ? { issuer } : {}),
+      requiredClaims: ["exp", "iat", "sub"],
+      clockTolerance: options.clockToleranceSeconds ?? 10,
+    });
 
   return {
     async verify(token) {
@@ -137,16 +152,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         throw new AuthError("malformed");
       }
       try {
-        const { payload } = await jwtVerify(token, resolveKey, {
-          algorithms,
-          audience,
-          ...(issuer ? { issuer } : {}),
-          requiredClaims: ["exp", "iat", "sub"],
-          clockTolerance: options.clockToleranceSeconds ?? 10,
-        });
-        return claimsFrom(payload);
+        return claimsFrom((await check(token, resolveKey)).payload);
       } catch (error) {
-        throw toAuthError(error) ?? error;
+        const failure = toAuthError(error);
+        if (failure?.reason !== "bad_signature" || !previousKey) throw failure ?? error;
+        try {
+          return claimsFrom((await check(token, resolvePreviousKey)).payload);
+        } catch (previousError) {
+          throw toAuthError(previousError) ?? previousError;
+        }
       }
     },
   };

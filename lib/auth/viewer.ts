@@ -72,7 +72,7 @@ function verifierOptions(env: Env): TokenVerifierOptions {
       jwksUrl: env.SUPABASE_URL === undefined ? undefined : supabaseJwksUrl(env.SUPABASE_URL),
     };
   }
-  return { hs256Secret: getLocalSigningSecret(env), issuer: LOCAL_TOKEN_ISSUER };
+  return { hs256Secret: getLocalSigningSecret(env), hs256PreviousSecret: env.AUTH_SECRET_PREVIOUS, issuer: LOCAL_TOKEN_ISSUER };
 }
 
 /** The one thing kept across requests: rebuilt only when the configuration changes. */

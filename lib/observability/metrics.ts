@@ -1,6 +1,6 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { AppError } from "@/lib/errors";
+import { bearerMatches } from "@/lib/util/bearer";
 import type { RequestObservation } from "./requests";
 
 /**
@@ -261,14 +261,12 @@ export function observeDependencies(readiness: { checks: { database: { status: s
 /**
  * The bearer token check of GET /api/metrics: 404 `not_found` while METRICS_TOKEN is unset (the
  * endpoint does not exist), 401 for a missing or wrong token. Both sides are hashed first, so the
- * constant-time comparison also hides the token's length.
+ * constant-time comparison also hides the token's length (lib/http/bearer.ts).
  */
-export function requireMetricsToken(authorization: string | null, expected: string | undefined): void {
+export function requireMetricsToken(authorization: string | null, expected: string | undefined, previous?: string): void {
   if (!expected) throw new AppError("not_found");
-  const given = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1] ?? "";
-  const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
-  const matches = timingSafeEqual(digest(given), digest(expected));
-  if (!given || !matches) throw new AppError("unauthorized", "A valid metrics token is required.");
+  // During a rotation the previous token (METRICS_TOKEN_PREVIOUS) is still accepted.
+  if (!bearerMatches(authorization, [expected, previous])) throw new AppError("unauthorized", "A valid metrics token is required.");
 }
 
 /** The exposition text of `metrics` (the process-wide ones by default). */

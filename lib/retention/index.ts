@@ -1,9 +1,9 @@
 import "server-only";
-import { createHash, timingSafeEqual } from "node:crypto";
 import { sweepStuckIn } from "@/lib/admin/generations";
 import { recordAudit, type AdminActor } from "@/lib/admin/audit";
 import { getDb, type Queryable } from "@/lib/db";
 import { getEnv } from "@/lib/env";
+import { bearerMatches } from "@/lib/util/bearer";
 import { logFor } from "@/lib/observability/logger";
 
 /**
@@ -110,10 +110,8 @@ export type CronAuth = "ok" | "disabled" | "denied";
  * the same time whatever the token's length or content.
  */
 export function checkCronAuthorization(header: string | null): CronAuth {
-  const secret = getEnv().CRON_SECRET;
-  if (!secret) return "disabled";
-  const given = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1] ?? "";
-  const digest = (value: string) => createHash("sha256").update(value).digest();
-  const same = timingSafeEqual(digest(given), digest(secret));
-  return same && given.length > 0 ? "ok" : "denied";
+  const env = getEnv();
+  if (!env.CRON_SECRET) return "disabled";
+  // During a rotation the previous secret (CRON_SECRET_PREVIOUS) is still accepted.
+  return bearerMatches(header, [env.CRON_SECRET, env.CRON_SECRET_PREVIOUS]) ? "ok" : "denied";
 }

@@ -12,7 +12,7 @@ export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({
    * Dependency readiness (cached ≤ 5 s, bounded by its timeouts) is read at scrape time.
    */
   GET: route("metrics", { auth: "anyone", sameOrigin: false, limit: null, accessLog: "debug" }, async ({ req, timing }) => {
-    requireMetricsToken(req.headers.get("authorization"), getEnv().METRICS_TOKEN);
+    requireMetricsToken(req.headers.get("authorization"), getEnv().METRICS_TOKEN, getEnv().METRICS_TOKEN_PREVIOUS);
     observeDependencies(await timing.measure("checks", () => getReadiness()));
     return new Response(await metricsText(), {
       headers: { "content-type": METRICS_CONTENT_TYPE, "cache-control": "no-store" },

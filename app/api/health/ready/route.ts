@@ -1,17 +1,14 @@
-import { timingSafeEqual } from "node:crypto";
 import { getEnv } from "@/lib/env";
 import { getReadiness, redact } from "@/lib/health/readiness";
+import { bearerMatches } from "@/lib/util/bearer";
 import { json, methods, route } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
+/** The metrics token (or, during a rotation, the previous one) unlocks the details. */
 function hasMetricsToken(req: Request): boolean {
-  const expected = getEnv().METRICS_TOKEN;
-  const given = /^Bearer (.+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
-  if (!expected || !given) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  const env = getEnv();
+  return bearerMatches(req.headers.get("authorization"), [env.METRICS_TOKEN, env.METRICS_TOKEN_PREVIOUS]);
 }
 
 export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({
