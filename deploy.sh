@@ -412,7 +412,7 @@ rollback_vps() {
   say "rolled back to $target"
 }
 
-# ---------------------------------------------------------------- docker (untested here: no engine)
+# ------------------------------------- docker (deploy/deploy-docker.test.ts: a stand-in engine)
 
 DOCKER_CURRENT=$DEPLOY_ROOT/docker-current
 DOCKER_PREVIOUS=$DEPLOY_ROOT/docker-previous
