@@ -1,8 +1,9 @@
 import "server-only";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { lockDataDir } from "./pglite-client";
 import type { SqlParam } from "./types";
 import { BackupError, backupFileName, countLitstatusRows, verifyChecksum, writeChecksum, type BackupResult, type RestoreResult } from "./backup";
 
@@ -13,33 +14,19 @@ import { BackupError, backupFileName, countLitstatusRows, verifyChecksum, writeC
  * answered. The app must be stopped for either: PGlite allows one process per data directory.
  */
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
- * PGlite is single-process. The app holds `<dataDir>.lock` (its pid; lib/db/pglite-client.ts) while
- * the directory is open: refuse while that process lives, and hold the same lock ourselves so the
- * app cannot start on the directory mid-backup or mid-restore.
+ * PGlite is single-process. The app holds `<dataDir>.lock` (its pid) while the directory is open:
+ * refuse while that process lives, and hold the same lock ourselves so the app cannot start on the
+ * directory mid-backup or mid-restore.
  */
-function lockDataDir(dataDir: string): () => void {
-  const lockFile = `${path.resolve(dataDir)}.lock`;
-  if (existsSync(lockFile)) {
-    const holder = Number(readFileSync(lockFile, "utf8").trim());
-    if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
-      throw new BackupError(
+const lockForBackup = (dataDir: string) =>
+  lockDataDir(
+    dataDir,
+    (holder) =>
+      new BackupError(
         `The embedded database at ${dataDir} is open in process ${holder} (the app?). Stop it first: PGlite allows one process per data directory.`,
-      );
-    }
-  }
-  writeFileSync(lockFile, String(process.pid));
-  return () => rmSync(lockFile, { force: true });
-}
+      ),
+  );
 
 async function isEmptyDir(dir: string): Promise<boolean> {
   try {
@@ -53,7 +40,7 @@ async function isEmptyDir(dir: string): Promise<boolean> {
 export async function backupPglite(options: { dataDir: string; dir: string; now?: Date }): Promise<BackupResult> {
   const started = performance.now();
   if (await isEmptyDir(options.dataDir)) throw new BackupError(`Nothing to back up: no embedded database at ${options.dataDir}`);
-  const unlock = lockDataDir(options.dataDir);
+  const unlock = lockForBackup(options.dataDir);
   try {
     const pg = await PGlite.create({ dataDir: options.dataDir });
     let tarball: Blob;
@@ -86,7 +73,7 @@ export async function restorePglite(options: { dataDir: string; file: string; fo
   const started = performance.now();
   await verifyChecksum(options.file);
   const target = path.resolve(options.dataDir);
-  const unlock = lockDataDir(target);
+  const unlock = lockForBackup(target);
   try {
     const empty = await isEmptyDir(target);
     if (!empty && !options.force) {

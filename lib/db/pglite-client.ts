@@ -25,25 +25,27 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * PGlite is single-process: a second process opening the same directory corrupts it.
- * A pid file next to the data refuses that with a clear message instead.
+ * PGlite is single-process: a second process opening the same directory corrupts it. A pid file
+ * next to the data (`<dataDir>.lock`) refuses that with a clear message instead; the backup and
+ * restore scripts take the same lock. Returns the release.
  */
-function lockDataDir(dataDir: string): () => void {
+export function lockDataDir(dataDir: string, refuse: (holder: number) => Error = alreadyOpen(dataDir)): () => void {
   const lockFile = `${path.resolve(dataDir)}.lock`;
   try {
     const holder = Number(readFileSync(lockFile, "utf8").trim());
-    if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
-      throw new Error(
-        `The embedded database at ${dataDir} is already open in process ${holder}. ` +
-          "Stop that process, or set PGLITE_DATA_DIR (or DATABASE_URL) for this one.",
-      );
-    }
+    if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) throw refuse(holder);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
   writeFileSync(lockFile, String(process.pid));
   return () => rmSync(lockFile, { force: true });
 }
+
+const alreadyOpen = (dataDir: string) => (holder: number) =>
+  new Error(
+    `The embedded database at ${dataDir} is already open in process ${holder}. ` +
+      "Stop that process, or set PGLITE_DATA_DIR (or DATABASE_URL) for this one.",
+  );
 
 export interface PgliteOptions {
   /** A directory to persist to, or undefined for a throwaway in-memory database (tests). */

@@ -10,6 +10,11 @@ export async function apiFetch<T>(input: string, init: RequestInit = {}): Promis
   } catch {
     return { ok: false, status: 0, code: "network", message: "" };
   }
+  return readJsonResult<T>(res);
+}
+
+/** A fetched JSON answer as an ApiResult: the data, or the envelope's code (by status when not JSON). */
+export async function readJsonResult<T>(res: Response): Promise<ApiResult<T>> {
   let body: unknown = null;
   try {
     body = await res.json();

@@ -5,7 +5,7 @@
  * EventSource cannot POST, hence fetch + a ReadableStream reader + TextDecoder.
  */
 import { MAX_KEYWORD_CHARS, MAX_KEYWORDS, type CaptionVariant, type EmojiLevel, type Lang, type Length, type Mode, type Platform, type ProviderName } from "@/lib/ai/types";
-import type { ApiResult } from "./api-client";
+import { readJsonResult, type ApiResult } from "./api-client";
 
 /** The quota as every response shows it (`remaining` includes admin-granted credits). */
 export interface QuotaView {
@@ -234,25 +234,6 @@ export async function generateCaptions(
   if (res.body && /^text\/event-stream\b/i.test(res.headers.get("content-type") ?? "")) {
     return readStream(res.body, handlers);
   }
-  return jsonResult(res);
+  return readJsonResult<GenerateResponse>(res);
 }
 
-/** A JSON answer, read as lib/ui/api-client.ts reads one (the request is not repeated). */
-async function jsonResult(res: Response): Promise<ApiResult<GenerateResponse>> {
-  let body: unknown = null;
-  try {
-    body = await res.json();
-  } catch {
-    // Not JSON (a proxy's error page): handled below by status.
-  }
-  if (res.ok) return { ok: true, data: body as GenerateResponse };
-  const envelope = (body as { error?: { code?: string; message?: string } } | null)?.error;
-  const retryAfter = Number(res.headers.get("retry-after"));
-  return {
-    ok: false,
-    status: res.status,
-    code: envelope?.code ?? (res.status >= 500 ? "internal" : "invalid_input"),
-    message: envelope?.message ?? "",
-    ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
-  };
-}
