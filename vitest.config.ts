@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
@@ -12,9 +13,12 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ["{lib,app,e2e/support,scripts,deploy,monitoring}/**/*.test.ts"],
+    include: ["{lib,app,e2e/support,scripts,deploy,monitoring,bench}/**/*.test.ts"],
     environment: "node",
     pool: "forks",
+    // Most integration tests wait on servers, timers and sockets, not the CPU: more files at once
+    // than cores (vitest's default is cores - 1, one worker on a 2-core CI machine).
+    maxWorkers: Math.max(3, availableParallelism() - 1),
     testTimeout: 30_000,
     hookTimeout: 60_000,
     setupFiles: ["e2e/support/harness/setup.ts"],

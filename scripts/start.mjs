@@ -24,7 +24,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const packaged = existsSync(path.join(here, "server.js"));
 const root = packaged ? here : path.resolve(here, "..");
-const standalone = packaged ? here : path.join(root, ".next", "standalone");
+// NEXT_DIST_DIR: a build made into another folder (next.config.ts), e.g. beside the usual one.
+const distDir = process.env.NEXT_DIST_DIR?.trim() || ".next";
+const standalone = packaged ? here : path.join(root, distDir, "standalone");
 
 function fail(message) {
   console.error(`litstatus: ${message}`);
@@ -32,7 +34,7 @@ function fail(message) {
 }
 
 const serverFile = path.join(standalone, "server.js");
-const instrumentationFile = path.join(standalone, ".next", "server", "instrumentation.js");
+const instrumentationFile = path.join(standalone, distDir, "server", "instrumentation.js");
 if (!existsSync(serverFile) || !existsSync(instrumentationFile)) fail(`no production build at ${standalone}: run npm run build first`);
 
 process.env.NODE_ENV = "production";
