@@ -12,7 +12,7 @@ import { BREAKER_KEY, BREAKER_PROBE_KEY, CACHE_STATS_KEEP_MS, INFLIGHT_KEY, cach
 import { getDenyList, getProvider } from "./provider";
 import { securityEvent } from "./records";
 import { engineState } from "./single-flight";
-import { outcomeSchema, type CaptionOutcome, type GenerateContext, type GenerateInput, type Job } from "./types";
+import { parseStoredOutcome, type CaptionOutcome, type GenerateContext, type GenerateInput, type Job } from "./types";
 
 /** Leases outlive the request's own deadline, so a live request never loses its slot. */
 export const LEASE_MARGIN_MS = 10_000;
@@ -124,7 +124,7 @@ export async function admit(job: Job): Promise<Admission> {
 
   switch (result.outcome) {
     case "hit":
-      return { kind: "hit", outcome: outcomeSchema.parse(JSON.parse(result.value)), nowMs, day, quotaCount: result.quotaCount };
+      return { kind: "hit", outcome: parseStoredOutcome(result.value), nowMs, day, quotaCount: result.quotaCount };
     case "open":
       throw new AppError("upstream_unavailable", undefined, { retryAfterSeconds: result.retryAfterMs / 1000 });
     case "quota_denied":

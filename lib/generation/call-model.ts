@@ -10,7 +10,7 @@ import type { Admitted } from "./admit";
 import { getProvider } from "./provider";
 import { securityEvent } from "./records";
 import { engineState } from "./single-flight";
-import { outcomeSchema, type CaptionOutcome, type Job } from "./types";
+import { parseStoredOutcome, type CaptionOutcome, type Job } from "./types";
 
 /** What the breaker learns from this generation (the fallback model does not feed it). */
 export type BreakerOutcome = "success" | "failure" | "none";
@@ -98,7 +98,7 @@ async function shownCaptions(job: Job, cacheKey: string): Promise<string[] | und
   try {
     const raw = await job.ctx.timing.measure("kv", () => getKv().cacheGet(cacheKey));
     if (raw === null) return undefined;
-    return outcomeSchema.parse(JSON.parse(raw)).variants.map((v) => v.caption);
+    return parseStoredOutcome(raw).variants.map((v) => v.caption);
   } catch (error) {
     job.ctx.log.warn({ err: error }, "shown captions not read; regenerating without them");
     return undefined;

@@ -89,6 +89,37 @@ export const outcomeSchema = z.object({
 });
 export type CaptionOutcome = z.infer<typeof outcomeSchema>;
 
+/** Cached answers recently read, by their stored text: the same text always parses to the same outcome. */
+const parsedOutcomes = new Map<string, CaptionOutcome>();
+const PARSED_OUTCOMES_MAX = 256;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * A cache entry's stored text as an outcome, validated. A popular caption is read on every hit:
+ * its text is parsed and checked once, then answered from a small in-process memo (the most
+ * recently used entries, by their exact text). The outcome is frozen: it is shared by every
+ * request that reads the same text.
+ */
+export function parseStoredOutcome(stored: string): CaptionOutcome {
+  const known = parsedOutcomes.get(stored);
+  if (known) {
+    parsedOutcomes.delete(stored); // most recently used last
+    parsedOutcomes.set(stored, known);
+    return known;
+  }
+  const outcome = deepFreeze(outcomeSchema.parse(JSON.parse(stored)));
+  parsedOutcomes.set(stored, outcome);
+  if (parsedOutcomes.size > PARSED_OUTCOMES_MAX) parsedOutcomes.delete(parsedOutcomes.keys().next().value!);
+  return outcome;
+}
+
 export function outcomeOf(response: GenerateResponse): CaptionOutcome {
   const { variants, detectedObject, provider, model } = response;
   return { variants, ...(detectedObject ? { detectedObject } : {}), provider, model };

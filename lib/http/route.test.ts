@@ -28,6 +28,24 @@ describe("route wrapper", () => {
     expect(res.headers.get("cache-control")).toBe("no-store");
   });
 
+  it("adds its headers to a response whose headers are immutable, keeping status and body", async () => {
+    const upstream = Response.redirect("https://example.test/elsewhere", 307);
+    expect(() => upstream.headers.set("x-probe", "1")).toThrow(TypeError);
+    const handler = route("t", OPEN, async () => upstream);
+    const res = await handler(new Request("http://x/api/t"), noParams);
+    expect(res.status).toBe(307);
+    expect(res.headers.get("location")).toBe("https://example.test/elsewhere");
+    expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("keeps a header the handler set itself over the API default", async () => {
+    const handler = route("t", OPEN, async () => json({}, { headers: { "Referrer-Policy": "no-referrer" } }));
+    const res = await handler(new Request("http://x/api/t"), noParams);
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+  });
+
   it("keeps a well-formed inbound X-Request-Id and replaces a hostile one", async () => {
     const handler = route("t", OPEN, async () => json({}));
     const kept = await handler(new Request("http://x", { headers: { "x-request-id": "trace-abc-123" } }), noParams);

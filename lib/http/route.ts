@@ -46,6 +46,29 @@ const API_HEADERS: Record<string, string> = {
   "Referrer-Policy": "strict-origin-when-cross-origin",
 };
 
+let httpLogger: Logger | undefined;
+const httpLog = (): Logger => (httpLogger ??= logFor("http"));
+
+/**
+ * The response with our headers added: X-Request-Id, Server-Timing and the API headers unless the
+ * handler set them. Handlers' responses (Response.json, `json()`, errors) have mutable headers
+ * and are changed in place; one with immutable headers (a fetched response passed through) is
+ * copied once.
+ */
+function withApiHeaders(response: Response, extra: [string, string][]): Response {
+  let headers = response.headers;
+  try {
+    for (const [key, value] of extra) headers.set(key, value);
+  } catch {
+    const copy = new Headers(headers);
+    for (const [key, value] of extra) copy.set(key, value);
+    response = new Response(response.body, { status: response.status, statusText: response.statusText, headers: copy });
+    headers = response.headers; // the new response's own (mutable) copy
+  }
+  for (const key in API_HEADERS) if (!headers.has(key)) headers.set(key, API_HEADERS[key]!);
+  return response;
+}
+
 /** The cheap, fixed-order checks of a policy, then the handler with its parsed input. */
 async function serve<B, Q, P, A extends RoutePolicy<B, Q, P>["auth"]>(
   policy: RoutePolicy<B, Q, P> & { auth: A },
@@ -61,7 +84,20 @@ async function serve<B, Q, P, A extends RoutePolicy<B, Q, P>["auth"]>(
   try {
     const query = parseQuery(base.req, policy.query);
     const body = await parseBody(base.req, policy.body, getEnv().MAX_JSON_BODY_BYTES);
-    return await handler({ ...base, viewer: viewer as ViewerFor<A>, body, query, params });
+    // Not a spread: `log` is a getter that makes the request's logger on first use.
+    return await handler({
+      req: base.req,
+      requestId: base.requestId,
+      ip: base.ip,
+      timing: base.timing,
+      get log() {
+        return base.log;
+      },
+      viewer: viewer as ViewerFor<A>,
+      body,
+      query,
+      params,
+    });
   } catch (error) {
     if (error instanceof AppError && error.code === "invalid_input") {
       recordDenial(base, { eventType: "invalid_input", severity: "info", meta: { message: error.message } }, viewer ?? undefined);
@@ -86,48 +122,60 @@ export function route<B = undefined, Q = undefined, P = Record<string, never>, A
     const timing = new ServerTiming();
     const inbound = req.headers.get("x-request-id");
     const requestId = inbound && INBOUND_REQUEST_ID.test(inbound) ? inbound : randomUUID();
-    const log = logFor("http").child({ requestId, route: name });
+    // The request's logger is made on first use: most requests only write the access line.
+    let requestLog: Logger | undefined;
+    const logOf = () => (requestLog ??= httpLog().child({ requestId, route: name }));
     let response: Response;
     let ip: string | null = null;
     let stats: RequestStats | undefined;
+    const env = getEnv();
     try {
-      const env = getEnv();
       ip = clientIp(req, { header: env.TRUST_PROXY_HEADER, hops: env.TRUST_PROXY_HOPS });
-      const base = { req, requestId, ip, timing, log };
+      const base = {
+        req,
+        requestId,
+        ip,
+        timing,
+        get log() {
+          return logOf();
+        },
+      };
       const rawParams = segment === undefined ? {} : await segment.params;
       const run = runWithRequestStats(() => serve(policy, handler, base, rawParams));
       stats = run.stats;
       response = await run.result;
     } catch (thrown) {
       const error = toAppError(thrown);
-      if (error.status >= 500) log.error({ err: thrown, code: error.code }, "request failed");
-      else log.debug({ code: error.code, message: error.message }, "request rejected");
+      if (error.status >= 500) logOf().error({ err: thrown, code: error.code }, "request failed");
+      else if (httpLog().isLevelEnabled("debug")) logOf().debug({ code: error.code, message: error.message }, "request rejected");
       response = errorResponse(error, requestId);
     }
-    // Responses built by handlers may have immutable headers (e.g. Response.json); copy once.
-    const headers = new Headers(response.headers);
-    headers.set("X-Request-Id", requestId);
-    headers.set("Server-Timing", timing.header());
-    for (const [key, value] of Object.entries(API_HEADERS)) if (!headers.has(key)) headers.set(key, value);
+    const extra: [string, string][] = [
+      ["X-Request-Id", requestId],
+      ["Server-Timing", timing.header()],
+    ];
     // Round trips per request: in debug mode also as a header, for the benchmark.
-    if (stats && isDebugEnabled(getEnv())) {
-      headers.set("X-Debug-Round-Trips", `kv=${stats.kvRoundTrips}; db=${stats.dbRoundTrips}`);
-    }
-    const final = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    if (stats && isDebugEnabled(env)) extra.push(["X-Debug-Round-Trips", `kv=${stats.kvRoundTrips}; db=${stats.dbRoundTrips}`]);
+    const final = withApiHeaders(response, extra);
     const ms = timing.elapsedMs();
     observeRequest({ route: name, method: req.method, status: final.status, ms });
-    log[policy.accessLog ?? "info"](
-      {
-        method: req.method,
-        path: new URL(req.url).pathname,
-        status: final.status,
-        ms: Math.round(ms),
-        ip,
-        kvRoundTrips: stats?.kvRoundTrips,
-        dbRoundTrips: stats?.dbRoundTrips,
-      },
-      "request",
-    );
+    const level = policy.accessLog ?? "info";
+    if (httpLog().isLevelEnabled(level)) {
+      httpLog()[level](
+        {
+          requestId,
+          route: name,
+          method: req.method,
+          path: new URL(req.url).pathname,
+          status: final.status,
+          ms: Math.round(ms),
+          ip,
+          kvRoundTrips: stats?.kvRoundTrips,
+          dbRoundTrips: stats?.dbRoundTrips,
+        },
+        "request",
+      );
+    }
     return final;
   };
   return Object.assign(wrapped, { routeName: name, policy: policy });

@@ -33,7 +33,10 @@ export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = methods({
       requestId: ctx.requestId,
       idempotencyKey,
       timing: ctx.timing,
-      log: ctx.log,
+      // A getter: the request's logger is made only if the generation logs.
+      get log() {
+        return ctx.log;
+      },
       path: "/api/generate",
       userAgent: ctx.req.headers.get("user-agent"),
       sessionId: funnelSessionId(ctx.req.headers.get("x-session-id")),
