@@ -70,9 +70,44 @@ export interface ErrorEnvelope {
   error: { code: ErrorCode; message: string; requestId: string; details?: unknown };
 }
 
-/** Unknown errors become `internal` with a fixed message: internals are logged, never echoed. */
+/** What a client is told to wait when the database cannot be reached (docs/RELIABILITY.md, scenario 1). */
+export const DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+/** postgres.js and Node socket codes for a connection that could not be made or was lost. */
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+]);
+
+/**
+ * The database is unreachable (down, restarting, or the connection dropped) rather than the
+ * query being wrong: a connection code, SQLSTATE class 08 (connection exception) or 57P01-57P03
+ * (shut down, crashed, starting up). Such a failure is temporary: 503 with Retry-After, not 500.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return false;
+  return CONNECTION_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code) || /^57P0[123]$/.test(code);
+}
+
+/**
+ * Unknown errors become `internal` with a fixed message: internals are logged, never echoed. An
+ * unreachable database becomes `busy` (503) with Retry-After: the request may succeed soon.
+ */
 export function toAppError(error: unknown): AppError {
-  return error instanceof AppError ? error : new AppError("internal", undefined, { cause: error });
+  if (error instanceof AppError) return error;
+  if (isDatabaseUnavailable(error)) {
+    return new AppError("busy", undefined, { retryAfterSeconds: DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS, cause: error });
+  }
+  return new AppError("internal", undefined, { cause: error });
 }
 
 export function errorEnvelope(error: AppError, requestId: string): ErrorEnvelope {

@@ -4,6 +4,7 @@ import { authMode } from "@/lib/auth/mode";
 import { AuthConfigError, getLocalSigningSecret } from "@/lib/auth/secret";
 import { installAuthSecurityHook } from "@/lib/auth/security-hook";
 import { getDb } from "@/lib/db";
+import { DataDirError, EXIT_DATA_DIR_UNUSABLE } from "@/lib/db/data-dir";
 import { EnvError, getEnv } from "@/lib/env";
 import { logFor } from "@/lib/observability/logger";
 import { refreshBlocklist } from "@/lib/security/blocklist";
@@ -43,6 +44,12 @@ export async function startServer(): Promise<void> {
     // database never stops liveness; readiness reports it.
     await getDb();
   } catch (error) {
+    if (error instanceof DataDirError) {
+      // Nothing works without the embedded database and a restart cannot fix its directory:
+      // one line for the operator, and a status the supervisors do not restart on.
+      console.error(`litstatus: ${error.message}`);
+      process.exit(EXIT_DATA_DIR_UNUSABLE);
+    }
     log.error({ err: error }, "database not available at start; readiness will report it");
   }
 }

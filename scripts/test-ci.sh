@@ -47,6 +47,9 @@ tests "unit + integration (embedded stores)" "$results/embedded.json" \
 check build npm run --silent build
 tests "integration (real PostgreSQL + Redis)" "$results/real.json" \
   env REAL_TESTS_REPORT="$results/real.json" node scripts/run-real-tests.mjs
+# Production servers on throwaway PostgreSQL/Redis that the suite stops and starts (root: mounts).
+tests "fault suite" "$results/faults.json" \
+  npm run --silent test:faults -- --reporter=default --reporter=json "--outputFile.json=$results/faults.json"
 if [[ " ${failures[*]-} " == *" build "* ]]; then
   echo "::: browser suite skipped: the build failed"; failed=$((failed + 1)); failures+=("browser")
 else

@@ -1,15 +1,16 @@
 import "server-only";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { PGlite, types } from "@electric-sql/pglite";
 import { countDbRoundTrip } from "@/lib/observability/request-stats";
+import { explainOpenFailure, prepareDataDir } from "./data-dir";
+import { openPgliteWorker, type PgliteSession } from "./pglite-worker";
 import type { Db, Queryable, SqlParam } from "./types";
 
-function queryable(pg: Pick<PGlite, "query">): Queryable {
+function queryable(pg: Pick<PgliteSession, "query">): Queryable {
   return {
     async query<Row extends object>(text: string, params: readonly SqlParam[] = []) {
       countDbRoundTrip();
-      const result = await pg.query<Row>(text, params as unknown[]);
+      const result = await pg.query<Row>(text, params);
       return result.rows;
     },
   };
@@ -58,15 +59,20 @@ export interface PgliteOptions {
  * so both modes report the same figures and a new query shows up in either.
  */
 export async function createPgliteDb(options: PgliteOptions = {}): Promise<Db> {
+  const { dataDir } = options;
   let unlock = () => {};
-  if (options.dataDir) {
-    mkdirSync(options.dataDir, { recursive: true });
-    unlock = lockDataDir(options.dataDir);
+  let pg: PgliteSession;
+  try {
+    if (dataDir) {
+      prepareDataDir(dataDir);
+      unlock = lockDataDir(dataDir);
+    }
+    // On its own thread (lib/db/pglite-worker.ts): the statements' CPU stays off the event loop.
+    pg = await openPgliteWorker(dataDir);
+  } catch (error) {
+    unlock();
+    throw dataDir ? explainOpenFailure(dataDir, error) : error;
   }
-  const pg = await PGlite.create({
-    dataDir: options.dataDir,
-    parsers: { [types.INT8]: (value: string) => Number(value) },
-  });
   return {
     kind: "pglite",
     ...queryable(pg),

@@ -15,6 +15,21 @@ function queryable(sql: Sql): Queryable {
   };
 }
 
+/** The longest wait, in seconds, between attempts to reconnect to a server that went away. */
+export const RECONNECT_BACKOFF_MAX_SECONDS = 1;
+
+/**
+ * Seconds postgres.js waits before its next connection attempt after `retries` failed ones (reset
+ * by a successful connect). Queries queue on the connection meanwhile. postgres.js's own default
+ * grows as 3^retries / 100 up to 20 s, so after a few seconds of an outage every query waited up
+ * to 20 s, instead of failing fast (503 busy), and kept waiting that long after the database was
+ * back (docs/RELIABILITY.md, scenario 1). Doubling from 50 ms, capped at 1 s, with jitter: one
+ * attempt per connection per second at most, which costs a recovering server nothing.
+ */
+export function reconnectBackoffSeconds(retries: number): number {
+  return Math.min(0.05 * 2 ** retries, RECONNECT_BACKOFF_MAX_SECONDS) * (0.5 + Math.random() / 2);
+}
+
 export interface PostgresOptions {
   url: string;
   max: number;
@@ -34,6 +49,7 @@ export function createPostgresDb(options: PostgresOptions): Db {
   const sql = postgres(options.url, {
     max: options.max,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
+    backoff: reconnectBackoffSeconds,
     idle_timeout: 30,
     // Supabase's transaction pooler does not support prepared statements.
     prepare: false,

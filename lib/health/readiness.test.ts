@@ -4,6 +4,9 @@ import { GET as ready } from "@/app/api/health/ready/route";
 import { getDb } from "@/lib/db";
 import { BREAKER_KEY } from "@/lib/generation/keys";
 import { getKv } from "@/lib/kv";
+import { createMemoryStore } from "@/lib/kv/memory-store";
+import { createResilientStore } from "@/lib/kv/resilient-store";
+import type { KvStore } from "@/lib/kv/types";
 import { applyTestEnv } from "@/e2e/support/harness/env";
 
 const noParams = { params: Promise.resolve({}) };
@@ -39,7 +42,8 @@ describe("health endpoints", () => {
     applyTestEnv();
     // The embedded default persists to disk; tests open an in-memory database instead.
     const { createPgliteDb } = await import("@/lib/db/pglite-client");
-    (globalThis as Record<string, unknown>).__litstatusDb = createPgliteDb();
+    // Opened before the check: the check's own time budget is for a query, not for a start-up.
+    (globalThis as Record<string, unknown>).__litstatusDb = Promise.resolve(await createPgliteDb());
     const { res, body } = await readiness();
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/health+json");
@@ -66,11 +70,43 @@ describe("health endpoints", () => {
   it("Redis unreachable with the fallback active is warn (200)", async () => {
     applyTestEnv({ UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1", UPSTASH_REDIS_REST_TOKEN: "t", REDIS_TIMEOUT_MS: "200" });
     const { createPgliteDb } = await import("@/lib/db/pglite-client");
-    (globalThis as Record<string, unknown>).__litstatusDb = createPgliteDb();
+    // Opened before the check: the check's own time budget is for a query, not for a start-up.
+    (globalThis as Record<string, unknown>).__litstatusDb = Promise.resolve(await createPgliteDb());
     const { res, body } = await readiness();
     expect(res.status).toBe(200);
     expect(body.status).toBe("warn");
     expect(body.checks.redis).toMatchObject({ status: "warn", observedValue: "fallback" });
+  });
+
+  it("Redis answering while this instance still serves from its fallback is warn, and pass once it is back", async () => {
+    applyTestEnv({ HEALTH_CACHE_MS: "0" });
+    const { createPgliteDb } = await import("@/lib/db/pglite-client");
+    // Opened before the first check: only Redis is under test, not how fast PGlite boots.
+    (globalThis as Record<string, unknown>).__litstatusDb = Promise.resolve(await createPgliteDb());
+    // A primary that answers pings but failed one operation: the instance is on its fallback.
+    let failing = true;
+    const backing = createMemoryStore();
+    const primary: KvStore = {
+      ...backing,
+      kind: "upstash",
+      cacheGet: async (key) => {
+        if (failing) throw new Error("connect ECONNREFUSED");
+        return backing.cacheGet(key);
+      },
+    };
+    let t = 1_000_000;
+    const log = { warn: () => undefined, info: () => undefined };
+    const kv = createResilientStore({ primary, fallback: createMemoryStore(), retryAfterMs: 5000, now: () => t, log });
+    (globalThis as Record<string, unknown>).__litstatusKv = kv;
+    await kv.cacheGet("trip");
+    failing = false;
+    const during = await readiness();
+    expect(during.res.status).toBe(200);
+    expect(during.body.checks.redis).toMatchObject({ status: "warn", observedValue: "fallback" });
+    t += 5000;
+    const after = await readiness();
+    expect(after.body.checks.redis).toMatchObject({ status: "pass", observedValue: "upstash" });
+    expect(kv.status()).toEqual({ mode: "primary" });
   });
 
   it("caches the result for HEALTH_CACHE_MS", async () => {
@@ -89,7 +125,8 @@ describe("readiness: the model check reads the shared breaker", () => {
   it("is pass while the breaker is closed and warn while it is open", async () => {
     applyTestEnv({ OPENAI_API_KEY: "sk-test", HEALTH_CACHE_MS: "0" });
     const { createPgliteDb } = await import("@/lib/db/pglite-client");
-    (globalThis as Record<string, unknown>).__litstatusDb = createPgliteDb();
+    // Opened before the check: the check's own time budget is for a query, not for a start-up.
+    (globalThis as Record<string, unknown>).__litstatusDb = Promise.resolve(await createPgliteDb());
     const closed = await readiness();
     expect(closed.body.checks.openai).toMatchObject({ status: "pass", observedValue: "breaker closed" });
     await getKv().breakerWrite(BREAKER_KEY, "open");

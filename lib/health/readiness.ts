@@ -53,7 +53,6 @@ async function runChecks(): Promise<Readiness> {
       if (kv.kind === "memory") return { status: "pass", observedValue: "memory" };
       try {
         await withTimeout(kv.ping(), timeout, "redis ping");
-        return { status: "pass", observedValue: "upstash" };
       } catch (error) {
         // Requests are still served from the in-memory fallback: degraded, not down.
         return {
@@ -62,6 +61,12 @@ async function runChecks(): Promise<Readiness> {
           output: error instanceof Error ? error.message : String(error),
         };
       }
+      // Redis answers, but until this instance's fallback window ends its quotas and leases are
+      // still its own, not shared: still degraded.
+      const { mode, since } = kv.status();
+      return mode === "fallback"
+        ? { status: "warn", observedValue: "fallback", output: `Redis answers; this instance returns to it after REDIS_RETRY_AFTER_MS (on the fallback since ${new Date(since ?? 0).toISOString()})` }
+        : { status: "pass", observedValue: "upstash" };
     }),
     timed(async () => {
       // The breaker's shared state, never a model call: open means captions fail fast (degraded).

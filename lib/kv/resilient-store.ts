@@ -116,8 +116,15 @@ export function createResilientStore(options: ResilientStoreOptions): ResilientS
     hashReadMany: (keys) => run((s) => s.hashReadMany(keys)),
     hashSet: (key, field, value, ttlSeconds, expected) => run((s) => s.hashSet(key, field, value, ttlSeconds, expected)),
     setIfAbsent: (key, value, ttlSeconds) => run((s) => s.setIfAbsent(key, value, ttlSeconds)),
-    /** Always the primary, and it throws when that is down: readiness must see the real state. */
-    ping: () => primary.ping(),
+    /**
+     * Always the primary, and it throws when that is down: readiness must see the real state. Once
+     * the fallback window has passed, an answer is a successful probe like any other: back on the
+     * primary (readiness' pings bring an idle instance back).
+     */
+    ping: async () => {
+      await primary.ping();
+      if (mode === "fallback" && !probing && now() >= retryAt) recover();
+    },
     status: () => (mode === "primary" ? { mode } : { mode, since, lastError }),
   };
 }
