@@ -6,6 +6,7 @@
  * the caller: the generation engine owns the single bounded retry, the circuit breaker and the
  * overall deadline, and a hidden SDK retry would multiply upstream load and blow the deadline.
  */
+import { plainFetch } from "@/lib/util/plain-fetch";
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import type { ChatCompletionContentPart, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { captionStreamer } from "./caption-stream";
@@ -112,6 +113,8 @@ export function createOpenAIProvider(config: OpenAIProviderConfig): CaptionProvi
     baseURL: config.baseURL,
     maxRetries: 0,
     timeout: CLIENT_TIMEOUT_MS,
+    // Not Next's patched fetch: its cache lookups and trace spans cost every call, and gain nothing.
+    fetch: plainFetch,
   });
   const modelFor = (req: CaptionRequest): string => (req.image ? visionModel : textModel);
 
