@@ -19,7 +19,7 @@ const TESTS = ["**/*.test.ts", "**/*.test.tsx"];
 
 export default tseslint.config(
   {
-    ignores: [".next/**", ".next-*/**", "node_modules/**", ".data/**", "e2e/.artifacts/**", "playwright-report/**", "test-results/**", "next-env.d.ts"],
+    ignores: [".next/**", ".next-*/**", "bench/bare/.next/**", "node_modules/**", ".data/**", "e2e/.artifacts/**", "playwright-report/**", "test-results/**", "next-env.d.ts"],
   },
   ...nextCoreWebVitals,
   ...tseslint.configs.recommendedTypeChecked.map((config) => ({ ...config, files: ["**/*.{ts,tsx}"] })),

@@ -50,6 +50,10 @@ tests "integration (real PostgreSQL + Redis)" "$results/real.json" \
 # Production servers on throwaway PostgreSQL/Redis that the suite stops and starts (root: mounts).
 tests "fault suite" "$results/faults.json" \
   npm run --silent test:faults -- --reporter=default --reporter=json "--outputFile.json=$results/faults.json"
+# The benchmark for a few seconds on CI's own build (no timing assertions: fails only on errors),
+# then memory under a minute of mixed traffic on the real stores (flat within 10 %).
+check "benchmark smoke run" env NEXT_DIST_DIR=.next npm run --silent bench -- --smoke --no-build
+check "memory soak (60 s, real stores)" env NEXT_DIST_DIR=.next npm run --silent soak -- --duration 60 --real --no-build
 if [[ " ${failures[*]-} " == *" build "* ]]; then
   echo "::: browser suite skipped: the build failed"; failed=$((failed + 1)); failures+=("browser")
 else

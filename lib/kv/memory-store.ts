@@ -117,9 +117,23 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     return entry;
   }
 
+  /**
+   * Expired entries at the oldest-written end go as new ones come in. Most keys are per client
+   * and per window (a one-shot client's rate-limit counter is dead a minute later): without this
+   * the map fills to its bound with dead entries as distinct clients pass, and the heap with it.
+   * Stops at the first live entry, so a write costs one look in the usual case.
+   */
+  function dropExpiredOldest(t: number): void {
+    for (const [key, entry] of entries) {
+      if (entry.expiresAt === undefined || entry.expiresAt > t) return;
+      entries.delete(key);
+    }
+  }
+
   function write(key: string, entry: Entry): void {
     entries.delete(prefix + key); // re-insert so Map order tracks recency of writes
     entries.set(prefix + key, entry);
+    dropExpiredOldest(now());
     while (entries.size > maxEntries) {
       const oldest = entries.keys().next().value;
       if (oldest === undefined) break;

@@ -12,7 +12,12 @@ export interface RequestStats {
   dbRoundTrips: number;
 }
 
-const storage = new AsyncLocalStorage<RequestStats>();
+// On globalThis: Next's build puts a copy of this module into each route's and instrumentation's
+// bundle, while the stores that count are process-wide singletons made by whichever bundle came
+// first. With one storage per copy, a request's counters missed every round trip of a store
+// made elsewhere (the production server reported kv=1 db=0 for any generation).
+const globalForStats = globalThis as unknown as { __litstatusRequestStats?: AsyncLocalStorage<RequestStats> };
+const storage = (globalForStats.__litstatusRequestStats ??= new AsyncLocalStorage<RequestStats>());
 
 export function runWithRequestStats<T>(work: () => Promise<T>): { stats: RequestStats; result: Promise<T> } {
   const stats: RequestStats = { kvRoundTrips: 0, dbRoundTrips: 0 };

@@ -9,7 +9,7 @@
  * caches included.
  */
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { deleteKeys } from "@/e2e/support/harness/stores-kv";
 import { applyTestEnv } from "@/e2e/support/harness/env";
 import { startUpstashRestServer, type UpstashRestServer } from "@/e2e/support/upstash-rest-server";
@@ -54,6 +54,12 @@ async function exhaust(name: "api" | "signin", ip: string): Promise<void> {
 describe("rate limiter memory is bounded (embedded: the in-memory limiter)", () => {
   beforeAll(() => {
     applyTestEnv({ RATE_LIMIT_API_PER_MIN: "1", RATE_LIMIT_SIGNIN_PER_MIN: "1" });
+    // One minute window throughout: the store drops a past window's counters as it writes (the
+    // bound is what is tested here; lib/kv/memory-store.test.ts tests the dropping).
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.UTC(2026, 10, 29, 12, 0, 0) });
+  });
+  afterAll(() => {
+    vi.useRealTimers();
   });
 
   it(`holds at most ${RATE_LIMIT_MEMORY_MAX_ENTRIES} counters after ${CLIENTS} clients on two limits`, async () => {
