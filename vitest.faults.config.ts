@@ -1,7 +1,5 @@
-import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
-
-const root = fileURLToPath(new URL(".", import.meta.url));
+import main from "./vitest.config";
 
 /**
  * The fault suite (`npm run test:faults`, docs/RELIABILITY.md): production servers on real stores
@@ -9,13 +7,8 @@ const root = fileURLToPath(new URL(".", import.meta.url));
  * owns its ports and stores. Not part of the main config's include.
  */
 export default defineConfig({
-  resolve: {
-    alias: [
-      { find: /^@\//, replacement: `${root}/` },
-      // `server-only` throws outside a React Server environment; the suite imports some server code (tokens, migrations).
-      { find: /^server-only$/, replacement: `${root}/e2e/support/harness/server-only-stub.ts` },
-    ],
-  },
+  // The main config's aliases (`@/`, and the `server-only` stub: the suite imports some server code).
+  resolve: main.resolve,
   test: {
     include: ["faults/**/*.fault.test.ts"],
     environment: "node",

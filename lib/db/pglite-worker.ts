@@ -78,20 +78,30 @@ function run(call) {
       return answer(call.id, pg.query(call.sql, call.params).then((result) => result.rows));
     case "exec":
       return answer(call.id, pg.exec(call.sql).then(() => undefined));
-    case "begin":
+    case "begin": {
       owner = call.tx;
-      return answer(call.id, pg.query("BEGIN").then(() => undefined));
+      const begun = pg.query("BEGIN");
+      // A BEGIN that failed opened nothing: the session is free again.
+      begun.catch(() => { if (owner === call.tx) release(); });
+      return answer(call.id, begun.then(() => undefined));
+    }
     case "commit":
     case "rollback": {
       const done = pg.query(call.op === "commit" ? "COMMIT" : "ROLLBACK");
       // Whatever the outcome, the transaction no longer holds the session.
-      const release = () => { owner = 0; const waiting = held; held = []; for (const next of waiting) dispatch(next); };
       done.then(release, release);
       return answer(call.id, done.then(() => undefined));
     }
     case "close":
       return answer(call.id, pg ? pg.close().then(() => undefined) : Promise.resolve());
   }
+}
+
+function release() {
+  owner = 0;
+  const waiting = held;
+  held = [];
+  for (const next of waiting) dispatch(next);
 }
 
 function dispatch(call) {
