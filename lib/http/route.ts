@@ -128,8 +128,8 @@ export function route<B = undefined, Q = undefined, P = Record<string, never>, A
     let response: Response;
     let ip: string | null = null;
     let stats: RequestStats | undefined;
-    const env = getEnv();
     try {
+      const env = getEnv();
       ip = clientIp(req, { header: env.TRUST_PROXY_HEADER, hops: env.TRUST_PROXY_HOPS });
       const base = {
         req,
@@ -155,7 +155,8 @@ export function route<B = undefined, Q = undefined, P = Record<string, never>, A
       ["Server-Timing", timing.header()],
     ];
     // Round trips per request: in debug mode also as a header, for the benchmark.
-    if (stats && isDebugEnabled(env)) extra.push(["X-Debug-Round-Trips", `kv=${stats.kvRoundTrips}; db=${stats.dbRoundTrips}`]);
+    // stats is set only once the configuration was read (inside the try).
+    if (stats && isDebugEnabled(getEnv())) extra.push(["X-Debug-Round-Trips", `kv=${stats.kvRoundTrips}; db=${stats.dbRoundTrips}`]);
     const final = withApiHeaders(response, extra);
     const ms = timing.elapsedMs();
     observeRequest({ route: name, method: req.method, status: final.status, ms });
