@@ -216,9 +216,32 @@ function ownMs(run: Run): number {
   return (JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { ms: number }).ms;
 }
 
-/** Wall times include starting tsx (about 1-2 s); `own` times are the scripts' own figures. */
-function report(kind: string, figures: Record<string, string | number>): void {
+/**
+ * One line of figures for a backup/restore round trip. Wall times include starting tsx (about
+ * 1-2 s); `own` times are the scripts' own figures.
+ */
+function report(kind: string, bytes: number, runs: { backup: Run; restore: Run; forced: Run }, before: Record<string, TableFingerprint | number>): void {
+  const figures: Record<string, string | number> = {
+    bytes,
+    backupWallMs: runs.backup.ms,
+    backupOwnMs: ownMs(runs.backup),
+    restoreWallMs: runs.restore.ms,
+    restoreOwnMs: ownMs(runs.restore),
+    forcedRestoreOwnMs: ownMs(runs.forced),
+    rows: totalRows(before),
+    tables: Object.values(before).filter((v) => typeof v !== "number").length,
+    perTable: rowsPerTable(before),
+  };
   console.log(`[backup figures] ${kind}: ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+}
+
+/** A restored database takes writes: the sign-up trigger fires and identities continue after the restored rows. */
+async function expectWritableAfterRestore(db: Queryable): Promise<void> {
+  await db.query("insert into auth.users (email) values ('after-restore@example.test')");
+  const [profile] = await db.query<{ n: number }>("select count(*)::int as n from litstatus.profiles where email = 'after-restore@example.test'");
+  expect(profile?.n).toBe(1);
+  const [event] = await db.query<{ id: number }>("insert into litstatus.funnel_events (event) values ('page_view') returning id");
+  expect(event?.id).toBe(N_EVENTS + 1);
 }
 
 describe("db:backup / db:restore on the embedded database (PGlite dumpDataDir / loadDataDir)", () => {
@@ -297,27 +320,14 @@ describe("db:backup / db:restore on the embedded database (PGlite dumpDataDir / 
     try {
       expect(await fingerprint(db)).toEqual(before);
       // The restored database is a working one: the auth trigger makes a profile, identities go on.
-      await db.exec("insert into auth.users (email) values ('after-restore@example.test')");
-      const [profile] = await db.query<{ n: number }>("select count(*)::int as n from litstatus.profiles where email = 'after-restore@example.test'");
-      expect(profile?.n).toBe(1);
-      const [event] = await db.query<{ id: number }>("insert into litstatus.funnel_events (event) values ('page_view') returning id");
-      expect(event?.id).toBe(N_EVENTS + 1);
+      await expectWritableAfterRestore(db);
+;
     } finally {
       await db.close();
     }
     expect((await readdir(tmp)).filter((n) => n.includes(".restoring-") || n.includes(".replaced-"))).toEqual([]);
 
-    report("pglite", {
-      bytes,
-      backupWallMs: backup.ms,
-      backupOwnMs: ownMs(backup),
-      restoreWallMs: restore.ms,
-      restoreOwnMs: ownMs(restore),
-      forcedRestoreOwnMs: ownMs(forced),
-      rows: totalRows(before),
-      tables: Object.values(before).filter((v) => typeof v !== "number").length,
-      perTable: rowsPerTable(before),
-    });
+    report("pglite", bytes, { backup, restore, forced }, before);
   }, 240_000);
 });
 
@@ -384,22 +394,8 @@ describe.skipIf(!real)("db:backup / db:restore on PostgreSQL (pg_dump / psql)", 
     const forced = await runScript("db-restore", [file, "--force"], { DATABASE_URL: target.url });
     expect(forced.code, forced.stderr).toBe(0);
     expect(await fingerprint(target.db)).toEqual(before);
-    await target.db.exec("insert into auth.users (email) values ('after-restore@example.test')");
-    const [profile] = await target.db.query<{ n: number }>("select count(*)::int as n from litstatus.profiles where email = 'after-restore@example.test'");
-    expect(profile?.n).toBe(1);
-    const [event] = await target.db.query<{ id: number }>("insert into litstatus.funnel_events (event) values ('page_view') returning id");
-    expect(event?.id).toBe(N_EVENTS + 1);
+    await expectWritableAfterRestore(target.db);
 
-    report("postgres", {
-      bytes,
-      backupWallMs: backup.ms,
-      backupOwnMs: ownMs(backup),
-      restoreWallMs: restore.ms,
-      restoreOwnMs: ownMs(restore),
-      forcedRestoreOwnMs: ownMs(forced),
-      rows: totalRows(before),
-      tables: Object.values(before).filter((v) => typeof v !== "number").length,
-      perTable: rowsPerTable(before),
-    });
+    report("postgres", bytes, { backup, restore, forced }, before);
   }, 240_000);
 });
