@@ -9,6 +9,7 @@
  *     --duration S (8)  --rounds N (3)  --connections N (50)  --misses N (20)
  *     --no-build        serve the build in NEXT_DIST_DIR as it is (default: rebuilt when stale)
  *     --node-arg FLAG   an extra node flag for the app server (repeatable)
+ *     --env KEY=VALUE   extra app server environment (repeatable)
  *
  * NEXT_DIST_DIR (default .next-bench) is the app's build; TEST_DATABASE_URL / TEST_REDIS_URL
  * (default the local servers) are where --real makes its fresh database and key prefix.
@@ -22,7 +23,7 @@ import { appDistDir, ensureAppBuild, ensureBareBuild, REPO_ROOT } from "./suppor
 import { captionBody, clientAddress, expectGeneration, getPath, postGenerate, type Caller } from "./support/client";
 import { saveRun, type LoadPhase, type Mode, type ModeResult, type ProbeKind } from "./support/report";
 import { startRssSampler, type RssSampler } from "./support/rss";
-import { openStack, signIn, startAppServer, startBareServer, type ServerProcess, type Stack } from "./support/stack";
+import { envPairs, openStack, signIn, startAppServer, startBareServer, type ServerProcess, type Stack } from "./support/stack";
 import { median, percentile, round, spread } from "./support/stats";
 import { ensureWrk, failures, runWrk, throughput, type WrkResult } from "./support/wrk";
 
@@ -40,6 +41,7 @@ const { values: flags } = parseArgs({
     misses: { type: "string" },
     "no-build": { type: "boolean", default: false },
     "node-arg": { type: "string", multiple: true, default: [] },
+    env: { type: "string", multiple: true, default: [] },
   },
 });
 
@@ -264,6 +266,7 @@ async function main(): Promise<void> {
   let bare: ServerProcess | undefined;
   try {
     stack.fake.set({ latencyMs: MODEL_LATENCY_MS });
+    Object.assign(stack.env, envPairs(flags.env));
     bare = await startBareServer();
     const bareRss = startRssSampler(bare.pid, RSS_INTERVAL_MS);
     // A server with debug logging: the sign-in link is logged, and round trips come back as a header.

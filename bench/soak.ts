@@ -29,7 +29,7 @@ import { parseArgs } from "node:util";
 import { appDistDir, ensureAppBuild, REPO_ROOT } from "./support/build";
 import { captionBody, clientAddress, expectGeneration, postGenerate } from "./support/client";
 import { startRssSampler } from "./support/rss";
-import { openStack, signIn, startAppServer, type ServerProcess } from "./support/stack";
+import { envPairs, openStack, signIn, startAppServer, type ServerProcess } from "./support/stack";
 import { round } from "./support/stats";
 import { baselineAt, judge } from "./support/flat";
 import { ensureWrk, failures, runWrk, throughput } from "./support/wrk";
@@ -51,16 +51,6 @@ const { values: flags } = parseArgs({
   },
 });
 
-function parsePairs(pairs: string[]): Record<string, string> {
-  return Object.fromEntries(
-    pairs.map((pair) => {
-      const at = pair.indexOf("=");
-      if (at < 1) throw new Error(`--env wants KEY=VALUE, got ${pair}`);
-      return [pair.slice(0, at), pair.slice(at + 1)];
-    }),
-  );
-}
-
 async function main(): Promise<number> {
   const durationS = Number(flags.duration);
   if (!Number.isInteger(durationS) || durationS < 8) throw new Error(`--duration must be whole seconds ≥ 8, got ${flags.duration}`);
@@ -80,7 +70,7 @@ async function main(): Promise<number> {
   let app: ServerProcess | undefined;
   try {
     stack.fake.set({ latencyMs: MODEL_LATENCY_MS });
-    Object.assign(stack.env, parsePairs(flags.env));
+    Object.assign(stack.env, envPairs(flags.env));
     // Sessions through the app's own sign-in (a debug server logs the links), then the soaked server.
     const debug = await startAppServer(stack, { distDir, debug: true });
     const cookies: string[] = [];

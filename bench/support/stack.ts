@@ -89,6 +89,17 @@ export async function openStack(mode: StoreMode): Promise<Stack> {
   }
 }
 
+/** `--env KEY=VALUE` flags (extra server environment) as a record. */
+export function envPairs(pairs: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf("=");
+      if (at < 1) throw new Error(`--env wants KEY=VALUE, got ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -163,8 +174,8 @@ export function startAppServer(stack: Stack, options: { distDir: string; debug?:
 }
 
 /** The bare app's standalone server.js, started the way start.mjs starts the app's. */
-export function startBareServer(): Promise<ServerProcess> {
-  return startServer("bare", [BARE_SERVER], { NODE_ENV: "production" }, { cwd: path.dirname(BARE_SERVER) });
+export function startBareServer(nodeArgs: string[] = []): Promise<ServerProcess> {
+  return startServer("bare", [BARE_SERVER], { NODE_ENV: "production" }, { cwd: path.dirname(BARE_SERVER), nodeArgs });
 }
 
 /**

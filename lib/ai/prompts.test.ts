@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EMOJI_RANGE, PLATFORM_RULES, PLATFORM_RULES_AS_OF, bandFor, ruleFor } from "./platform-rules";
-import { PROMPT_VERSION, promptFor } from "./prompts";
+import { PROMPT_VERSION, promptFor, promptVersion } from "./prompts";
 import { HOOKS, LENGTHS, PLATFORMS, type CaptionControls, type CaptionRequest } from "./types";
 
 const req = (over: Partial<CaptionRequest> = {}, controls: Partial<CaptionControls> = {}): CaptionRequest => ({
@@ -15,6 +15,12 @@ describe("promptFor", () => {
   it("versions the prompt by mode, lang and platform", () => {
     expect(promptFor(req({ mode: "savage", lang: "zh", platform: "tiktok" })).version).toBe(`${PROMPT_VERSION}:savage:zh:tiktok`);
     expect(promptFor(req()).version).toBe(`${PROMPT_VERSION}:standard:en:default`);
+  });
+
+  it("gives the cache key the same version without building the prompt", () => {
+    for (const over of [{}, { mode: "rizz", lang: "zh" }, { platform: "x" }] as const) {
+      expect(promptVersion(req(over))).toBe(promptFor(req(over)).version);
+    }
   });
 
   it("gives each mode its own voice", () => {

@@ -111,9 +111,14 @@ function systemPrompt(req: CaptionRequest): string {
 }
 
 /** The prompt for one request. `version` identifies the exact wording and is part of the cache key. */
+/** The version part of a cache key: what `promptFor(req).version` is, without building the prompt. */
+export function promptVersion(req: Pick<CaptionRequest, "mode" | "lang" | "platform">): string {
+  return `${PROMPT_VERSION}:${req.mode}:${req.lang}:${req.platform ?? "default"}`;
+}
+
 export function promptFor(req: CaptionRequest): { version: string; system: string; user: string } {
   return {
-    version: `${PROMPT_VERSION}:${req.mode}:${req.lang}:${req.platform ?? "default"}`,
+    version: promptVersion(req),
     system: systemPrompt(req),
     user: `<${DELIMITER}>\n${neutralizeDelimiters(req.text.trim())}\n</${DELIMITER}>`,
   };

@@ -1,7 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { ruleFor } from "@/lib/ai/platform-rules";
-import { promptFor } from "@/lib/ai/prompts";
+import { promptVersion } from "@/lib/ai/prompts";
 import type { CaptionControls, CaptionRequest } from "@/lib/ai/types";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
@@ -30,10 +30,10 @@ export function prepare(input: GenerateInput, ctx: GenerateContext, ids: { id: s
   const controls = controlsOf(input);
   const req: CaptionRequest = { text: input.text, mode: input.mode, lang: input.lang, platform: input.platform, controls, image: input.image };
   const imageHash = input.image ? sha256(input.image.bytes) : undefined;
-  const promptVersion = promptFor(req).version;
+  const version = promptVersion(req);
   const serializedControls = JSON.stringify([controls.variants, controls.emoji, controls.length, controls.cta, controls.keywords]);
   const cacheKeyFor = (model: string) =>
-    cacheKey({ mode: input.mode, lang: input.lang, platform: input.platform, model, promptVersion, controls: serializedControls, text: input.text, imageHash });
+    cacheKey({ mode: input.mode, lang: input.lang, platform: input.platform, model, promptVersion: version, controls: serializedControls, text: input.text, imageHash });
   const model = getProvider().modelFor(req);
   return {
     input,
