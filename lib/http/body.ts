@@ -17,7 +17,15 @@ export async function readBodyBytes(req: Request, maxBytes: number): Promise<Buf
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let step: ReadableStreamReadResult<Uint8Array>;
+    try {
+      step = await reader.read();
+    } catch {
+      // The client's connection closed mid-body (Node's "aborted", ECONNRESET): the client's doing,
+      // not a dependency's; without this it read as a lost database connection (503, logged as an error).
+      throw new AppError("invalid_input", "The request body ended before it was complete.");
+    }
+    const { done, value } = step;
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {

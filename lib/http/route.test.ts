@@ -181,6 +181,23 @@ describe("readJsonBody", () => {
     expect((error as AppError).status).toBe(status);
   });
 
+  it("a body the client cut off is its 400, not a lost database connection's 503", async () => {
+    // What Node's server hands over when the client's connection closes mid-body.
+    const cutOff = () =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"text":'));
+          controller.error(Object.assign(new Error("aborted"), { code: "ECONNRESET" }));
+        },
+      });
+    const req = () => new Request("http://x", { method: "POST", body: cutOff(), headers: { "content-type": "application/json" }, duplex: "half" } as RequestInit);
+    const error = await readJsonBody(req(), schema, 100).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe("invalid_input");
+    const handler = route("t", { auth: "anyone", sameOrigin: false, limit: null, body: schema }, async () => json({ ok: true }));
+    expect((await handler(req())).status).toBe(400);
+  });
+
   it("names the failing field in details", async () => {
     const error = (await readJsonBody(post('{"text":5}'), schema, 100).catch((e: unknown) => e)) as AppError;
     expect(error.details).toEqual([expect.objectContaining({ path: "text" })]);
