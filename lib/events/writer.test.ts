@@ -200,6 +200,32 @@ describe("record writer: batching", () => {
     expect(funnel?.meta).toEqual({ a: 1 });
   });
 
+  it("sends one constant statement per table, whatever the batch, and keeps every character", async () => {
+    const w = wrapDb(t.db);
+    const { writer } = writerFor(w.db);
+    writer.securityEvent(sec(1, { userAgent: `quote " backslash \\ newline \n tab \t emoji 🎉 中文` }));
+    // A lone surrogate (a client can send one in JSON): stored as U+FFFD, as a text parameter was.
+    writer.securityEvent(sec(2, { userAgent: "lone \ud800 high, lone \udc00 low, pair \ud83c\udf89" }));
+    writer.generation(gen(randomUUID(), { status: "complete", caption: "it's \"quoted\"", hashtags: ['a"b', "c\\d", "中文"], variants: [{ caption: "x", hashtags: [] }] }));
+    await writer.flush();
+    for (let i = 3; i < 40; i++) writer.securityEvent(sec(i));
+    await writer.flush();
+    expect(writer.stats()).toMatchObject({ dropped: 0, written: 40 });
+    const inserts = w.inserts();
+    expect(inserts).toHaveLength(3);
+    expect(inserts[2]).toBe(inserts[0]); // the same text for 2 rows and for 37
+    expect(inserts.every((sql) => !sql.includes("$2"))).toBe(true);
+
+    const rows = await t.db.query<{ user_agent: string }>("select user_agent from litstatus.security_events order by id limit 2");
+    expect(rows.map((r) => r.user_agent)).toEqual([
+      `quote " backslash \\ newline \n tab \t emoji 🎉 中文`,
+      "lone \ufffd high, lone \ufffd low, pair \ud83c\udf89",
+    ]);
+    expect(await eventTypes()).toEqual(Array.from({ length: 39 }, (_, i) => `e${i + 1}`));
+    const [row] = await t.db.query<Record<string, unknown>>("select caption, hashtags, variants from litstatus.generations");
+    expect(row).toEqual({ caption: 'it\'s "quoted"', hashtags: ['a"b', "c\\d", "中文"], variants: [{ caption: "x", hashtags: [] }] });
+  });
+
   it("never throws from enqueue, even for unusable records", async () => {
     const { writer, log } = writerFor(t.db);
     const circular: Record<string, unknown> = {};
