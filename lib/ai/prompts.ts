@@ -110,12 +110,12 @@ function systemPrompt(req: CaptionRequest): string {
   ].join("\n\n");
 }
 
-/** The prompt for one request. `version` identifies the exact wording and is part of the cache key. */
 /** The version part of a cache key: what `promptFor(req).version` is, without building the prompt. */
 export function promptVersion(req: Pick<CaptionRequest, "mode" | "lang" | "platform">): string {
   return `${PROMPT_VERSION}:${req.mode}:${req.lang}:${req.platform ?? "default"}`;
 }
 
+/** The prompt for one request. `version` identifies the exact wording and is part of the cache key. */
 export function promptFor(req: CaptionRequest): { version: string; system: string; user: string } {
   return {
     version: promptVersion(req),

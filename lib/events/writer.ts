@@ -268,7 +268,6 @@ const GENERATION: TableSpec = {
 
 const SPECS: readonly TableSpec[] = [SECURITY, FUNNEL, GENERATION];
 
-/** PostgreSQL's limit on bind parameters in one statement. */
 /** Rows per statement (one JSON parameter); a longer list is written in slices. */
 const MAX_ROWS_PER_STATEMENT = 1_000;
 const OVERFLOW_WARN_INTERVAL_MS = 10_000;
