@@ -109,6 +109,49 @@ function startPoller(url: string) {
   };
 }
 
+/** How long deploy.sh's output may stay open after it exits before the holders are named. */
+const OUTPUT_GRACE_MS = 10_000;
+
+/** What a process's fd is ("socket:[123]": Node gives a child a socket pair for "pipe"), from /proc. */
+function fdTarget(pid: number | undefined, fd: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every process with one of these open: "pid 123 (fd 1): node /srv/…/start.mjs". */
+function holdersOf(ends: (string | undefined)[]): string[] {
+  const wanted = new Set(ends.filter((end): end is string => /^(socket|pipe):/.test(end ?? "")));
+  const holders: string[] = [];
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      if (!wanted.has(target)) continue;
+      let cmdline = "";
+      try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+      } catch {
+        // exited meanwhile
+      }
+      holders.push(`pid ${pid} (fd ${fd}): ${cmdline.slice(0, 200)}`);
+    }
+  }
+  return holders;
+}
+
 /* ------------------------------------------------------------------ the suite */
 
 describe.skipIf(!real)("deploy.sh vps with the process supervisor (real PostgreSQL + Redis)", () => {
@@ -161,12 +204,33 @@ describe.skipIf(!real)("deploy.sh vps with the process supervisor (real PostgreS
     collect("stdout");
     collect("stderr");
     const killer = setTimeout(() => child.kill("SIGKILL"), 150_000);
-    return new Promise((resolve) => {
+    // deploy.sh's output must end with it: a server or helper it leaves holding the pipe would
+    // hang whatever reads deploy.sh's output (a CI step, `| tee`). Name the holders, then let go.
+    // The child's ends of its stdout and stderr, read while it runs (spawn returns after exec).
+    const ends = [1, 2].map((fd) => fdTarget(child.pid, fd));
+    let heldBy: string[] = [];
+    let release: NodeJS.Timeout | undefined;
+    child.once("exit", () => {
+      release = setTimeout(() => {
+        heldBy = holdersOf(ends);
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, OUTPUT_GRACE_MS);
+    });
+    return new Promise((resolve, reject) => {
       child.once("close", (code) => {
         clearTimeout(killer);
+        clearTimeout(release);
         const of = (s: Line["stream"]) => lines.filter((l) => l.stream === s).map((l) => l.text);
         const stderr = of("stderr");
-        resolve({ code, ms: performance.now() - started, lines, stdout: of("stdout").join("\n"), stderr: stderr.join("\n"), reason: stderr.at(-1) ?? "" });
+        const result = { code, ms: performance.now() - started, lines, stdout: of("stdout").join("\n"), stderr: stderr.join("\n"), reason: stderr.at(-1) ?? "" };
+        if (heldBy.length === 0) return resolve(result);
+        reject(
+          new Error(
+            `deploy.sh ${args.join(" ")} exited (${code}) but its output was still open ${OUTPUT_GRACE_MS} ms later, held by:\n  ${heldBy.join("\n  ")}\n` +
+              `its output:\n${result.stdout}\n${result.stderr}`,
+          ),
+        );
       });
     });
   }

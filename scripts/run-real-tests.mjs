@@ -55,7 +55,12 @@ if (run.status !== 0) process.exit(run.status ?? 1);
 const results = JSON.parse(readFileSync(report, "utf8"));
 const skipped = results.numPendingTests + results.numTodoTests;
 if (skipped > 0) {
-  console.error(`real-store run: ${skipped} test(s) skipped; every test must run against the real servers`);
+  console.error(`real-store run: ${skipped} test(s) skipped; every test must run against the real servers:`);
+  for (const file of results.testResults) {
+    for (const test of file.assertionResults) {
+      if (test.status !== "passed" && test.status !== "failed") console.error(`  skipped: ${path.relative(process.cwd(), file.name)} › ${test.fullName}`);
+    }
+  }
   process.exit(1);
 }
 console.log(`real-store run: ${results.numPassedTests} passed against ${env.TEST_DATABASE_URL.replace(/\/\/[^@]*@/, "//")} and ${env.TEST_REDIS_URL}`);

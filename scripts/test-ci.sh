@@ -68,6 +68,10 @@ else
   echo "::: browser suite: $p passed, $f failed ($((SECONDS - started)) s)"
 fi
 
-if [[ ${#failures[@]} -gt 0 ]]; then echo "failed steps: ${failures[*]}"; fi
+if [[ ${#failures[@]} -gt 0 ]]; then
+  echo "failed steps: ${failures[*]}"
+  # Each failed test and the first line of its error, so the log's last lines say what failed.
+  node scripts/ci-failures.mjs "$results"/*.json e2e/.artifacts/results.json || true
+fi
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
