@@ -1,4 +1,5 @@
 import { countKvRoundTrip } from "@/lib/observability/request-stats";
+import { RecencyMap } from "@/lib/util/recency-map";
 import type {
   BlockEntry,
   BreakerSnapshot,
@@ -79,11 +80,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const prefix = options.prefix ?? "";
   const maxEntries = options.maxEntries ?? MEMORY_STORE_MAX_ENTRIES;
   const now = options.now ?? Date.now;
-  const entries = new Map<string, Entry>();
+  // Oldest-written first: the bounds evict from that end, and expired keys leave from it.
+  const entries = new RecencyMap<string, Entry>();
   const leases = new Map<string, Map<string, Lease>>();
   const breakers = new Map<string, BreakerSnapshot>();
   const blocklist = new Map<string, BlockEntry>();
-  const hashes = new Map<string, HashEntry>();
+  const hashes = new RecencyMap<string, HashEntry>();
 
   function readHash(key: string): HashEntry | undefined {
     const hash = hashes.get(prefix + key);
@@ -98,12 +100,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   function touchHash(key: string, ttlSeconds: number): HashEntry {
     const hash = readHash(key) ?? { fields: new Map<string, string>(), expiresAt: 0 };
     hash.expiresAt = now() + Math.max(1, Math.ceil(ttlSeconds)) * 1000;
-    hashes.delete(prefix + key);
-    hashes.set(prefix + key, hash);
+    hashes.set(prefix + key, hash); // the newest-written now
     while (hashes.size > MEMORY_STORE_MAX_HASH_KEYS) {
-      const oldest = hashes.keys().next().value;
+      const oldest = hashes.oldest();
       if (oldest === undefined) break;
-      hashes.delete(oldest);
+      hashes.delete(oldest[0]);
     }
     return hash;
   }
@@ -124,20 +125,20 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
    * Stops at the first live entry, so a write costs one look in the usual case.
    */
   function dropExpiredOldest(t: number): void {
-    for (const [key, entry] of entries) {
+    for (let oldest = entries.oldest(); oldest !== undefined; oldest = entries.oldest()) {
+      const [key, entry] = oldest;
       if (entry.expiresAt === undefined || entry.expiresAt > t) return;
       entries.delete(key);
     }
   }
 
   function write(key: string, entry: Entry): void {
-    entries.delete(prefix + key); // re-insert so Map order tracks recency of writes
-    entries.set(prefix + key, entry);
+    entries.set(prefix + key, entry); // the newest-written now
     dropExpiredOldest(now());
     while (entries.size > maxEntries) {
-      const oldest = entries.keys().next().value;
+      const oldest = entries.oldest();
       if (oldest === undefined) break;
-      entries.delete(oldest);
+      entries.delete(oldest[0]);
     }
   }
 
