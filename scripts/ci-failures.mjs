@@ -34,7 +34,11 @@ function vitestFailures(report) {
     const failed = (file.assertionResults ?? []).filter((t) => t.status === "failed");
     for (const t of failed) {
       const title = [...(t.ancestorTitles ?? []), t.title].filter(Boolean).join(" › ");
-      out.push({ test: `${name} › ${title}`, error: firstLine(t.failureMessages?.[0]) });
+      let error = firstLine(t.failureMessages?.[0]);
+      // Vitest's JSON report gives a test that timed out the placeholder of the stack it kept.
+      if (error === "Error: STACK_TRACE_ERROR") error = "timed out";
+      const seconds = typeof t.duration === "number" ? ` (after ${(t.duration / 1000).toFixed(1)} s)` : "";
+      out.push({ test: `${name} › ${title}`, error: `${error}${seconds}` });
     }
     if (failed.length === 0 && file.status === "failed") out.push({ test: name, error: firstLine(file.message) });
   }

@@ -47,7 +47,8 @@ describe("failed tests named from real reports", () => {
          it("adds", () => { expect(1 + 1).toBe(3); });
          it("passes", () => { expect(1).toBe(1); });
        }); });
-       it("top level passes", () => {});\n`,
+       it("top level passes", () => {});
+       it("too slow", async () => { await new Promise((r) => setTimeout(r, 2_000)); }, 50);\n`,
     );
     write("v/b.test.mjs", `import { beforeAll, it } from "vitest";\nbeforeAll(() => { throw new Error("no database\\nsecond line"); });\nit("never runs", () => {});\n`);
     write("v/c.test.mjs", `import { it } from "vitest";\nit("fine", () => {});\n`);
@@ -57,6 +58,7 @@ describe("failed tests named from real reports", () => {
     const lines = failureLines([path.join(dir, "vitest.json")]);
     expect(lines.find((l) => l.includes("a.test.mjs"))).toMatch(/^failed: \S*v\/a\.test\.mjs › outer › inner › adds: .*expected 2 to be 3/);
     expect(lines.some((l) => /b\.test\.mjs.*no database/.test(l))).toBe(true);
+    expect(lines.find((l) => l.includes("too slow"))).toMatch(/› too slow: timed out \(after 0\.\d s\)$/);
     expect(lines.some((l) => l.includes("second line"))).toBe(false);
     expect(lines.some((l) => /passes|c\.test/.test(l))).toBe(false);
     expect(lines.every((l) => !l.includes("\u001b["))).toBe(true);
