@@ -6,10 +6,10 @@
  * the caller: the generation engine owns the single bounded retry, the circuit breaker and the
  * overall deadline, and a hidden SDK retry would multiply upstream load and blow the deadline.
  */
-import { plainFetch } from "@/lib/util/plain-fetch";
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import type { ChatCompletionContentPart, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { captionStreamer } from "./caption-stream";
+import { nodeHttpFetch } from "./http-fetch";
 import { captionResponseFormat, normalizeOutput } from "./output";
 import { ruleFor } from "./platform-rules";
 import { promptFor } from "./prompts";
@@ -113,8 +113,9 @@ export function createOpenAIProvider(config: OpenAIProviderConfig): CaptionProvi
     baseURL: config.baseURL,
     maxRetries: 0,
     timeout: CLIENT_TIMEOUT_MS,
-    // Not Next's patched fetch: its cache lookups and trace spans cost every call, and gain nothing.
-    fetch: plainFetch,
+    // node:http with kept-alive connections, not Next's patched fetch (cache lookups and trace
+    // spans on every call) nor the runtime's (about 1.5 ms more CPU per call): ./http-fetch.ts.
+    fetch: nodeHttpFetch,
   });
   const modelFor = (req: CaptionRequest): string => (req.image ? visionModel : textModel);
 
