@@ -8,7 +8,7 @@ import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { nodeHttpFetch } from "./http-fetch";
+import { IDLE_SOCKET_MS, nodeHttpFetch } from "./http-fetch";
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
 
@@ -105,6 +105,22 @@ describe("nodeHttpFetch", () => {
     handler = (_req, res) => res.end("ok");
     for (let i = 0; i < 5; i++) expect(await (await nodeHttpFetch(`${base}/k`, { method: "POST", body: "x" })).text()).toBe("ok");
     expect(connections).toBe(1);
+  });
+
+  it("a call that waits longer than the idle-connection timeout is not cut: only idle kept-alive connections close", async () => {
+    handler = (_req, res) => setTimeout(() => res.end("late"), IDLE_SOCKET_MS + 300);
+    const res = await nodeHttpFetch(`${base}/long`, { method: "POST", body: "{}" });
+    expect(await res.text()).toBe("late");
+  }, IDLE_SOCKET_MS + 10_000);
+
+  it("closes an idle kept-alive connection a second before the server's own Keep-Alive timeout", async () => {
+    handler = (_req, res) => {
+      res.setHeader("Keep-Alive", "timeout=2");
+      res.end("ok");
+    };
+    await (await nodeHttpFetch(`${base}/hint`)).text();
+    expect(sockets.size).toBe(1);
+    await expect.poll(() => sockets.size, { timeout: 4_000, interval: 50 }).toBe(0); // the server itself waits 5 s
   });
 
   it("an abort before the answer rejects with the signal's reason and closes the request", async () => {
