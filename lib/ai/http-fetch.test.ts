@@ -104,6 +104,8 @@ describe("nodeHttpFetch", () => {
   it("keeps the connection alive: sequential calls use one connection", async () => {
     handler = (_req, res) => res.end("ok");
     for (let i = 0; i < 5; i++) expect(await (await nodeHttpFetch(`${base}/k`, { method: "POST", body: "x" })).text()).toBe("ok");
+    // A null body is no body, sent here too (the runtime's fetch would open a connection of its own).
+    expect(await (await nodeHttpFetch(`${base}/k`, { body: null })).text()).toBe("ok");
     expect(connections).toBe(1);
   });
 

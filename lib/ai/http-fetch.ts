@@ -45,8 +45,9 @@ function abortReason(signal: AbortSignal): Error {
   return reason instanceof Error ? reason : new DOMException("This operation was aborted", "AbortError");
 }
 
+/** The body to send (undefined: none), or null for one only the runtime's fetch can send. */
 function requestBody(body: RequestInit["body"]): string | Uint8Array | undefined | null {
-  if (body === undefined || body === null) return body;
+  if (body === undefined || body === null) return undefined;
   if (typeof body === "string" || body instanceof Uint8Array) return body;
   if (body instanceof ArrayBuffer) return new Uint8Array(body);
   return null; // anything else: not ours to send
