@@ -25,7 +25,9 @@ async function clientAt(baseURL: string, address: string): Promise<APIRequestCon
 }
 
 async function statusOf(client: APIRequestContext): Promise<string> {
-  const res = await client.get("/api/health");
+  // A new connection each time: a kept-alive one left idle while the admin works in the browser
+  // can meet the server closing it (its 5 s keep-alive timeout) and fail with ECONNRESET.
+  const res = await client.get("/api/health", { headers: { connection: "close" } });
   if (res.status() === 200) return "200";
   const body = (await res.json().catch(() => null)) as { error?: { code?: string } } | null;
   return `${res.status()} ${body?.error?.code ?? ""}`.trim();
