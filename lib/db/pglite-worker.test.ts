@@ -60,6 +60,20 @@ describe("PGlite on its own thread", () => {
     expect((await pg.query<{ n: number }>("select count(*)::int as n from t")).rows[0]?.n).toBe(2);
   });
 
+  it("dumps its data directory, and a database opened from the dump has the same rows and is its own", async () => {
+    const dump = await pg.dump();
+    expect(dump.byteLength).toBeGreaterThan(1_000_000);
+    const copy = await openPgliteWorker(undefined, dump);
+    try {
+      const rows = async (session: PgliteSession) => (await session.query<{ id: number; note: string }>("select id, note from t order by id")).rows;
+      expect(await rows(copy)).toEqual(await rows(pg));
+      await copy.query("insert into t values (9, 'only in the copy')");
+      expect((await pg.query("select * from t where id = 9")).rows).toEqual([]);
+    } finally {
+      await copy.close();
+    }
+  });
+
   it("refuses statements after close with an error, not a hang", async () => {
     const other = await openPgliteWorker(undefined);
     await other.close();

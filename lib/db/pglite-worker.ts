@@ -24,10 +24,12 @@ export interface PgliteSession {
   query<Row>(sql: string, params?: readonly SqlParam[]): Promise<{ rows: Row[] }>;
   exec(sql: string): Promise<void>;
   transaction<T>(work: (tx: Pick<PgliteSession, "query" | "exec">) => Promise<T>): Promise<T>;
+  /** The whole data directory as an uncompressed tar (what `template` takes). */
+  dump(): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
-type Op = "open" | "query" | "exec" | "begin" | "commit" | "rollback" | "close";
+type Op = "open" | "query" | "exec" | "begin" | "commit" | "rollback" | "dump" | "close";
 
 interface Call {
   id: number;
@@ -37,9 +39,12 @@ interface Call {
   sql?: string;
   params?: readonly SqlParam[];
   dataDir?: string;
+  /** open: a data directory dump (PGlite's dumpDataDir, uncompressed) to start from. */
+  template?: Uint8Array;
 }
 
-type Reply = { id: number; ok: true; rows?: unknown[] } | { id: number; ok: false; error: Record<string, unknown> };
+/** `value`: a statement's rows, or a dump's bytes. */
+type Reply = { id: number; ok: true; value?: unknown } | { id: number; ok: false; error: Record<string, unknown> };
 
 const WORKER_SOURCE = String.raw`
 const { parentPort, workerData } = require("node:worker_threads");
@@ -65,7 +70,7 @@ function errorFields(error) {
 
 function answer(id, work) {
   work.then(
-    (rows) => parentPort.postMessage({ id, ok: true, rows }),
+    (value) => parentPort.postMessage({ id, ok: true, value }),
     (error) => parentPort.postMessage({ id, ok: false, error: errorFields(error) }),
   );
 }
@@ -73,7 +78,11 @@ function answer(id, work) {
 function run(call) {
   switch (call.op) {
     case "open":
-      return answer(call.id, PGlite.create({ dataDir: call.dataDir, parsers: { [types.INT8]: (value) => Number(value) } }).then((db) => { pg = db; }));
+      return answer(call.id, PGlite.create({
+        dataDir: call.dataDir,
+        loadDataDir: call.template ? new Blob([call.template]) : undefined,
+        parsers: { [types.INT8]: (value) => Number(value) },
+      }).then((db) => { pg = db; }));
     case "query":
       return answer(call.id, pg.query(call.sql, call.params).then((result) => result.rows));
     case "exec":
@@ -92,6 +101,8 @@ function run(call) {
       done.then(release, release);
       return answer(call.id, done.then(() => undefined));
     }
+    case "dump":
+      return answer(call.id, pg.dumpDataDir("none").then((blob) => blob.arrayBuffer()).then((buffer) => new Uint8Array(buffer)));
     case "close":
       return answer(call.id, pg ? pg.close().then(() => undefined) : Promise.resolve());
   }
@@ -114,11 +125,14 @@ parentPort.on("message", dispatch);
 
 let nextTx = 1;
 
-/** Starts a worker, opens PGlite in it (a data directory, or in memory) and answers once it is open. */
-export async function openPgliteWorker(dataDir: string | undefined): Promise<PgliteSession> {
+/**
+ * Starts a worker, opens PGlite in it (a data directory, or in memory; from `template`, a dump of
+ * another database, when given) and answers once it is open.
+ */
+export async function openPgliteWorker(dataDir: string | undefined, template?: Uint8Array): Promise<PgliteSession> {
   const entry = createRequire(path.join(process.cwd(), "noop.js")).resolve("@electric-sql/pglite");
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { entry } });
-  const pending = new Map<number, { resolve: (rows: unknown[] | undefined) => void; reject: (error: Error) => void }>();
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   let dead: Error | null = null;
 
@@ -134,7 +148,7 @@ export async function openPgliteWorker(dataDir: string | undefined): Promise<Pgl
   worker.on("message", (reply: Reply) => {
     const waiter = settle(reply.id);
     if (!waiter) return;
-    if (reply.ok) waiter.resolve(reply.rows);
+    if (reply.ok) waiter.resolve(reply.value);
     else waiter.reject(Object.assign(new Error(String(reply.error.message)), reply.error));
   });
   const fail = (error: Error) => {
@@ -147,7 +161,7 @@ export async function openPgliteWorker(dataDir: string | undefined): Promise<Pgl
   worker.on("error", (error) => fail(error));
   worker.on("exit", (code) => fail(new Error(`the embedded database thread stopped (exit ${code})`)));
 
-  const call = (op: Op, tx: number, fields: Partial<Call> = {}): Promise<unknown[] | undefined> => {
+  const call = (op: Op, tx: number, fields: Partial<Call> = {}): Promise<unknown> => {
     if (dead) return Promise.reject(dead);
     const id = nextId++;
     return new Promise((resolve, reject) => {
@@ -164,7 +178,7 @@ export async function openPgliteWorker(dataDir: string | undefined): Promise<Pgl
   });
 
   try {
-    await call("open", 0, { dataDir });
+    await call("open", 0, { dataDir, template });
   } catch (error) {
     await worker.terminate();
     throw error;
@@ -183,6 +197,9 @@ export async function openPgliteWorker(dataDir: string | undefined): Promise<Pgl
       }
       await call("commit", tx);
       return result;
+    },
+    async dump() {
+      return (await call("dump", 0)) as Uint8Array;
     },
     async close() {
       if (!dead) await call("close", 0).catch(() => undefined);

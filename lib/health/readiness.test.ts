@@ -8,6 +8,7 @@ import { createMemoryStore } from "@/lib/kv/memory-store";
 import { createResilientStore } from "@/lib/kv/resilient-store";
 import type { KvStore } from "@/lib/kv/types";
 import { applyTestEnv } from "@/e2e/support/harness/env";
+import { openPgliteCopy } from "@/e2e/support/harness/pglite-template";
 
 const noParams = { params: Promise.resolve({}) };
 
@@ -41,9 +42,8 @@ describe("health endpoints", () => {
   it("readiness passes on the embedded stores", async () => {
     applyTestEnv();
     // The embedded default persists to disk; tests open an in-memory database instead.
-    const { createPgliteDb } = await import("@/lib/db/pglite-client");
     // Opened before the check: the check's own time budget is for a query, not for a start-up.
-    (globalThis as Record<string, unknown>).__litstatusDb = Promise.resolve(await createPgliteDb());
+    (globalThis as Record<string, unknown>).__litstatusDb = Promise.resolve(await openPgliteCopy(false));
     const { res, body } = await readiness();
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/health+json");
@@ -69,9 +69,8 @@ describe("health endpoints", () => {
 
   it("Redis unreachable with the fallback active is warn (200)", async () => {
     applyTestEnv({ UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1", UPSTASH_REDIS_REST_TOKEN: "t", REDIS_TIMEOUT_MS: "200" });
-    const { createPgliteDb } = await import("@/lib/db/pglite-client");
     // Opened before the check: the check's own time budget is for a query, not for a start-up.
-    (globalThis as Record<string, unknown>).__litstatusDb = Promise.resolve(await createPgliteDb());
+    (globalThis as Record<string, unknown>).__litstatusDb = Promise.resolve(await openPgliteCopy(false));
     const { res, body } = await readiness();
     expect(res.status).toBe(200);
     expect(body.status).toBe("warn");
@@ -80,9 +79,8 @@ describe("health endpoints", () => {
 
   it("Redis answering while this instance still serves from its fallback is warn, and pass once it is back", async () => {
     applyTestEnv({ HEALTH_CACHE_MS: "0" });
-    const { createPgliteDb } = await import("@/lib/db/pglite-client");
     // Opened before the first check: only Redis is under test, not how fast PGlite boots.
-    (globalThis as Record<string, unknown>).__litstatusDb = Promise.resolve(await createPgliteDb());
+    (globalThis as Record<string, unknown>).__litstatusDb = Promise.resolve(await openPgliteCopy(false));
     // A primary that answers pings but failed one operation: the instance is on its fallback.
     let failing = true;
     const backing = createMemoryStore();
@@ -124,9 +122,8 @@ describe("readiness: the model check reads the shared breaker", () => {
 
   it("is pass while the breaker is closed and warn while it is open", async () => {
     applyTestEnv({ OPENAI_API_KEY: "sk-test", HEALTH_CACHE_MS: "0" });
-    const { createPgliteDb } = await import("@/lib/db/pglite-client");
     // Opened before the check: the check's own time budget is for a query, not for a start-up.
-    (globalThis as Record<string, unknown>).__litstatusDb = Promise.resolve(await createPgliteDb());
+    (globalThis as Record<string, unknown>).__litstatusDb = Promise.resolve(await openPgliteCopy(false));
     const closed = await readiness();
     expect(closed.body.checks.openai).toMatchObject({ status: "pass", observedValue: "breaker closed" });
     await getKv().breakerWrite(BREAKER_KEY, "open");

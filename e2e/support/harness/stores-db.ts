@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import { migrate } from "@/lib/db/migrate";
-import { createPgliteDb } from "@/lib/db/pglite-client";
 import { createPostgresDb } from "@/lib/db/postgres-client";
 import type { Db } from "@/lib/db/types";
+import { openPgliteCopy } from "./pglite-template";
 
 /**
  * Databases for tests. By default a throwaway in-memory PGlite; with TEST_DATABASE_URL (an admin
@@ -71,14 +71,13 @@ async function migrateOrClean(db: Db, cleanup: () => Promise<void>): Promise<voi
 }
 
 async function openPglite(migrated: boolean): Promise<TestDb> {
-  const db = await createPgliteDb();
+  const db = await openPgliteCopy(migrated);
   let closed = false;
   const cleanup = async () => {
     if (closed) return;
     closed = true;
     await db.close();
   };
-  if (migrated) await migrateOrClean(db, cleanup);
   return { db, kind: "pglite", cleanup };
 }
 

@@ -1,0 +1,61 @@
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { migrate, readMigrations } from "@/lib/db/migrate";
+import { createPgliteDb, type PgliteDb } from "@/lib/db/pglite-client";
+
+/** Where dumps of a fresh (and of a freshly migrated) embedded database are kept between runs. */
+const TEMPLATE_DIR = path.join(process.cwd(), ".data", "pglite-templates");
+const templates = new Map<string, Promise<Uint8Array>>();
+
+/**
+ * A dump of a new embedded database, migrated or not, that openPglite starts from: PGlite's initdb
+ * and the migrations cost 3–5 s of CPU per database, a load from a dump under one. The file is
+ * named by the PGlite version and (migrated) every migration's name and text, so a changed
+ * migration makes a new one. Test processes that find none build it at once; each writes its own
+ * temporary file and renames it into place, so a reader never sees half a file.
+ */
+function pgliteTemplate(migrated: boolean): Promise<Uint8Array> {
+  const key = migrated ? "migrated" : "empty";
+  let template = templates.get(key);
+  if (!template) {
+    template = buildTemplate(migrated);
+    templates.set(key, template);
+    template.catch(() => templates.delete(key));
+  }
+  return template;
+}
+
+async function buildTemplate(migrated: boolean): Promise<Uint8Array> {
+  const entry = createRequire(path.join(process.cwd(), "noop.js")).resolve("@electric-sql/pglite"); // <package>/dist/index.cjs
+  const pgliteVersion = (JSON.parse(readFileSync(path.join(path.dirname(entry), "..", "package.json"), "utf8")) as { version: string }).version;
+  const hash = createHash("sha256").update(`pglite ${pgliteVersion}\n`);
+  if (migrated) for (const m of await readMigrations()) hash.update(`${m.file}\n${m.sql}\n`);
+  const file = path.join(TEMPLATE_DIR, `${migrated ? "migrated" : "empty"}-${hash.digest("hex").slice(0, 16)}.tar`);
+  try {
+    return new Uint8Array(readFileSync(file));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  const db = await createPgliteDb();
+  try {
+    if (migrated) await migrate(db);
+    const dump = await db.dump();
+    mkdirSync(TEMPLATE_DIR, { recursive: true });
+    const temporary = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    writeFileSync(temporary, dump);
+    renameSync(temporary, file);
+    return dump;
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * A new in-memory embedded database, with every migration applied or (`migrated` false) none,
+ * loaded from a dump instead of made from scratch: the same database, without initdb's CPU.
+ */
+export async function openPgliteCopy(migrated: boolean): Promise<PgliteDb> {
+  return createPgliteDb({ template: await pgliteTemplate(migrated) });
+}
