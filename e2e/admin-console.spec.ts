@@ -1,4 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { CONSOLE_PAGES } from "../lib/admin/console-pages";
 import { expectAccessible, screenshots, signIn, watchConsole } from "./support/browser";
 import { e2eDatabaseUrl, queryE2e } from "./support/db";

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { expectAccessible, screenshots, watchConsole } from "./support/browser";
 
 // Each test is its own "client address" (the trusted X-Forwarded-For hop), so guest quotas

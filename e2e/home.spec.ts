@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 
 test("home page renders with no console errors", async ({ page }) => {
   const errors: string[] = [];

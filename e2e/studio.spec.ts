@@ -1,14 +1,16 @@
 import { mkdirSync } from "node:fs";
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import type { APIRequestContext, Page } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { expectAccessible, signIn, watchConsole } from "./support/browser";
+import { fakeOpenAiUrl } from "./support/slots";
 
 /**
  * The caption studio (PRODUCT §3a, issue 10 §4): versions to pick from, editing before copying,
  * streaming, the phone layout, layout stability, favourites, accessibility and screenshots.
  */
 
-// The fake OpenAI server's control API (e2e/support/fake-openai.ts), where the suite started it.
-const FAKE_OPENAI = process.env.E2E_FAKE_OPENAI_URL ?? `http://127.0.0.1:${process.env.E2E_FAKE_OPENAI_PORT ?? 4010}`;
+// This worker's fake OpenAI server's control API (e2e/support/fake-openai.ts).
+const FAKE_OPENAI = fakeOpenAiUrl();
 const SCREENSHOTS = "e2e/.artifacts/screenshots";
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 900 };

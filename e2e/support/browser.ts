@@ -1,6 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
+import { serverLog } from "./slots";
 
 /** Console errors and uncaught exceptions (CSP violations show up here too). */
 export function watchConsole(page: Page): string[] {
@@ -35,7 +36,7 @@ export async function screenshots(page: Page, name: string): Promise<void> {
 
 /** The latest local sign-in link for `email`, from the app server's log (embedded mode prints it). */
 export function signInLinkFromLog(email: string): string {
-  const log = readFileSync(process.env.E2E_SERVER_LOG ?? "e2e/.artifacts/server.log", "utf8");
+  const log = readFileSync(serverLog(), "utf8");
   const lines = log.split("\n").filter((line) => line.includes("local sign-in link") && line.includes(email));
   const last = lines.at(-1);
   const url = last ? /"(?:url|link)":"([^"]+)"/.exec(last)?.[1] : undefined;

@@ -1,8 +1,9 @@
 import postgres from "postgres";
+import { databaseUrl } from "./slots";
 
-/** Direct queries against the app's database in the browser suite (PostgreSQL runs only). */
+/** Direct queries against this worker's app database in the browser suite (PostgreSQL runs only). */
 export function e2eDatabaseUrl(): string | undefined {
-  return process.env.E2E_DATABASE_URL || undefined;
+  return databaseUrl();
 }
 
 export async function queryE2e<T extends object>(sql: string, params: (string | number | null)[] = []): Promise<T[]> {
