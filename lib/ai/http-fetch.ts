@@ -35,7 +35,11 @@ import { plainFetch } from "@/lib/util/plain-fetch";
 export const IDLE_SOCKET_MS = 4_000;
 
 const agentOptions = { keepAlive: true, timeout: IDLE_SOCKET_MS, scheduling: "lifo" as const };
-const agents = { "http:": new http.Agent(agentOptions), "https:": new https.Agent(agentOptions) };
+/** Per protocol, the module that makes the request and its kept-alive connections. */
+const TRANSPORTS: Record<string, { request: typeof http.request; agent: http.Agent }> = {
+  "http:": { request: http.request, agent: new http.Agent(agentOptions) },
+  "https:": { request: https.request, agent: new https.Agent(agentOptions) },
+};
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
@@ -116,8 +120,8 @@ export function nodeHttpFetch(input: string | URL | Request, init: RequestInit =
   const body = requestBody(init.body);
   if (input instanceof Request || body === null) return plainFetch(input, init);
   const url = new URL(input);
-  const agent = url.protocol === "http:" ? agents["http:"] : url.protocol === "https:" ? agents["https:"] : undefined;
-  if (!agent) return plainFetch(input, init);
+  const transport = Object.hasOwn(TRANSPORTS, url.protocol) ? TRANSPORTS[url.protocol] : undefined;
+  if (!transport) return plainFetch(input, init);
   const signal = init.signal ?? undefined;
   if (signal?.aborted) return Promise.reject(abortReason(signal));
 
@@ -136,8 +140,7 @@ export function nodeHttpFetch(input: string | URL | Request, init: RequestInit =
       reject(abortReason(signal!));
     };
     signal?.addEventListener("abort", onRequestAbort, { once: true });
-    const transport = url.protocol === "https:" ? https : http;
-    const req = transport.request(url, { method, headers, agent }, (res) => {
+    const req = transport.request(url, { method, headers, agent: transport.agent }, (res) => {
       answered = true;
       signal?.removeEventListener("abort", onRequestAbort);
       const responseHeaders = new Headers();
