@@ -36,8 +36,23 @@ tests() { # $1 = name, $2 = json report, rest = command; counts the tests in the
   echo "::: $name: $p passed, $f failed, $s skipped ($((SECONDS - started)) s)"
 }
 
-check lint npm run --silent lint
-check typecheck npm run --silent typecheck
+# Lint and typecheck side by side (each keeps one core busy); each one's output once both ended.
+beside() { # $1 = log, rest = command: runs it into the log, which ends with how long it took
+  local log=$1 started=$SECONDS status=0; shift
+  "$@" > "$log" 2>&1 || status=$?
+  echo "(took $((SECONDS - started)) s, beside the other)" >> "$log"
+  return $status
+}
+ended() { # $1 = pid, $2 = its log: prints the log; the job's exit status
+  local status=0
+  wait "$1" || status=$?
+  cat "$2"
+  return $status
+}
+beside "$results/lint.log" npm run --silent lint & lint_pid=$!
+beside "$results/typecheck.log" npm run --silent typecheck & typecheck_pid=$!
+check lint ended $lint_pid "$results/lint.log"
+check typecheck ended $typecheck_pid "$results/typecheck.log"
 check "shellcheck deploy.sh" shellcheck deploy.sh
 check "monitoring (promtool)" bash scripts/promtool-check.sh
 tests "unit + integration (embedded stores)" "$results/embedded.json" \
