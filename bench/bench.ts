@@ -20,7 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { appDistDir, ensureAppBuild, ensureBareBuild, REPO_ROOT } from "./support/build";
-import { captionBody, clientAddress, expectGeneration, getPath, postGenerate, type Caller } from "./support/client";
+import { captionBody, clientAddress, expectGeneration, getPath, postBareModel, postGenerate, type Caller } from "./support/client";
 import { saveRun, type LoadPhase, type Mode, type ModeResult, type ProbeKind } from "./support/report";
 import { startRssSampler, type RssSampler } from "./support/rss";
 import { envPairs, openStack, signIn, startAppServer, startBareServer, type ServerProcess, type Stack } from "./support/stack";
@@ -146,6 +146,20 @@ async function sampleCached(t: LoadTargets, phase: "guestHit" | "userHit"): Prom
   }
 }
 
+/**
+ * `count` sequential calls of the bare app's model route: what a route that only calls the model
+ * costs over the model on this machine (Next, the two calls, waking up after the wait).
+ */
+async function bareMissRound(t: LoadTargets, count: number, label: string): Promise<number[]> {
+  const overheads: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const answer = await postBareModel(t.bare.url, `bench ${nonce} ${label} bare ${i}: a rainy afternoon with a good book`);
+    if (answer.status !== 200 || typeof answer.body.caption !== "string") throw new Error(`bare model route: answered ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+    overheads.push(answer.ms - MODEL_LATENCY_MS);
+  }
+  return overheads;
+}
+
 /** `count` sequential misses (distinct texts, new addresses); their latency over the model's. */
 async function missRound(t: LoadTargets, who: "guest" | "user", count: number, label: string): Promise<number[]> {
   const overheads: number[] = [];
@@ -182,13 +196,14 @@ async function measure(stack: Stack, bare: ServerProcess, bareRss: RssSampler, c
       for (const phase of PHASES) {
         await loadPhase(phase, t, Math.min(3, settings.durationS), settings.connections, (offset += 100_000));
       }
+      await bareMissRound(t, 3, "warm-up");
       await missRound(t, "guest", 3, "warm-up");
       await missRound(t, "user", 3, "warm-up");
       checkAlive(app, bare);
     }
 
     const rounds: Record<LoadPhase, WrkResult[]> = { bareHealth: [], appHealth: [], guestHit: [], userHit: [] };
-    const missOverheads: Record<"guest" | "user", number[][]> = { guest: [], user: [] };
+    const missOverheads: Record<"bare" | "guest" | "user", number[][]> = { bare: [], guest: [], user: [] };
     for (let r = 0; r < settings.rounds; r++) {
       for (const phase of PHASES) {
         appRss.phase(phase);
@@ -203,12 +218,12 @@ async function measure(stack: Stack, bare: ServerProcess, bareRss: RssSampler, c
         if (phase === "guestHit" || phase === "userHit") await sampleCached(t, phase);
         console.log(`  round ${r + 1} ${phase.padEnd(10)} ${Math.round(throughput(result)).toString().padStart(6)} req/s  p50 ${(result.latencyUs.p50 / 1000).toFixed(1)} ms  p99 ${(result.latencyUs.p99 / 1000).toFixed(1)} ms  failed ${failed}  rss ${appRss.latest()} MiB`);
       }
+      missOverheads.bare.push(await bareMissRound(t, settings.misses, `round ${r + 1}`));
       appRss.phase("misses");
       for (const who of ["guest", "user"] as const) missOverheads[who].push(await missRound(t, who, settings.misses, `round ${r + 1}`));
       appRss.phase(null);
-      console.log(
-        `  round ${r + 1} misses     guest p50 +${percentile(missOverheads.guest.at(-1)!, 0.5).toFixed(1)} ms, user p50 +${percentile(missOverheads.user.at(-1)!, 0.5).toFixed(1)} ms over ${MODEL_LATENCY_MS} ms`,
-      );
+      const p50 = (who: "bare" | "guest" | "user") => percentile(missOverheads[who].at(-1)!, 0.5).toFixed(1);
+      console.log(`  round ${r + 1} misses     guest p50 +${p50("guest")} ms, user p50 +${p50("user")} ms, bare model route p50 +${p50("bare")} ms over ${MODEL_LATENCY_MS} ms`);
       checkAlive(app, bare);
     }
     const endMiB = appRss.latest();
@@ -229,7 +244,7 @@ async function measure(stack: Stack, bare: ServerProcess, bareRss: RssSampler, c
       };
     }
     const ratio = (phase: LoadPhase) => spread(rounds[phase].map((w, i) => throughput(w) / throughput(rounds.bareHealth[i]!)), 2);
-    const missFigures = (who: "guest" | "user") => ({
+    const missFigures = (who: "bare" | "guest" | "user") => ({
       overheadP50Ms: spread(missOverheads[who].map((list) => percentile(list, 0.5)), 1),
       overheadP99Ms: spread(missOverheads[who].map((list) => percentile(list, 0.99)), 1),
       samples: missOverheads[who].flat().length,
@@ -239,7 +254,13 @@ async function measure(stack: Stack, bare: ServerProcess, bareRss: RssSampler, c
     return {
       load,
       ratios: { appHealth: ratio("appHealth"), guestHit: ratio("guestHit"), userHit: ratio("userHit") },
-      misses: { guest: missFigures("guest"), user: missFigures("user") },
+      misses: {
+        guest: missFigures("guest"),
+        user: missFigures("user"),
+        bare: missFigures("bare"),
+        // Per round: the guest miss's p50 minus the bare model route's, both from that round.
+        guestOverBareP50Ms: spread(missOverheads.guest.map((list, i) => percentile(list, 0.5) - percentile(missOverheads.bare[i]!, 0.5)), 1),
+      },
       memory: {
         app: { phases: appPhases, peakMiB: Math.max(...measured.map(([, m]) => m.peakMiB)), endMiB },
         bare: { peakMiB: Math.max(...Object.values(bareRss.phases()).map((m) => m.peakMiB)) },
@@ -267,7 +288,7 @@ async function main(): Promise<void> {
   try {
     stack.fake.set({ latencyMs: MODEL_LATENCY_MS });
     Object.assign(stack.env, envPairs(flags.env));
-    bare = await startBareServer();
+    bare = await startBareServer(stack);
     const bareRss = startRssSampler(bare.pid, RSS_INTERVAL_MS);
     // A server with debug logging: the sign-in link is logged, and round trips come back as a header.
     const debug = await startAppServer(stack, { distDir, debug: true });

@@ -17,7 +17,7 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
 export const BARE_DIR = path.join(REPO_ROOT, "bench", "bare");
 /** Where the bare build's standalone server lands (tracing root = the repository). */
 export const BARE_SERVER = path.join(BARE_DIR, ".next", "standalone", "bench", "bare", "server.js");
-const BARE_SOURCES = ["app/api/health/route.js", "next.config.mjs"];
+const BARE_SOURCES = ["app/api/health/route.js", "app/api/model/route.js", "next.config.mjs"];
 const BARE_STAMP = path.join(BARE_DIR, ".next", "bench-build.json");
 
 /** What the app's build is made from: anything newer than the build makes it stale. Tests are not. */

@@ -70,6 +70,11 @@ export function postGenerate(baseUrl: string, text: string, caller: Caller): Pro
   });
 }
 
+/** The bare app's model route (bench/bare/app/api/model): the control for a miss. */
+export function postBareModel(baseUrl: string, text: string): Promise<Timed> {
+  return timed(`${baseUrl}/api/model`, { method: "POST", headers: { "content-type": "application/json" }, body: captionBody(text) });
+}
+
 export function getPath(baseUrl: string, path: string, caller: Caller): Promise<Timed> {
   return timed(`${baseUrl}${path}`, { headers: callerHeaders(caller) });
 }

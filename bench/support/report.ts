@@ -38,7 +38,13 @@ export interface ModeResult {
   load: Record<LoadPhase, LoadFigures>;
   /** Per round, the phase's throughput divided by the bare route's in the same round. */
   ratios: { appHealth: Spread; guestHit: Spread; userHit: Spread };
-  misses: { guest: MissFigures; user: MissFigures };
+  misses: {
+    guest: MissFigures;
+    user: MissFigures;
+    /** The bare app's model route (the control), and the guest miss's p50 minus its p50 per round (runs since 12-07). */
+    bare?: MissFigures;
+    guestOverBareP50Ms?: Spread;
+  };
   /** From the layers' own counters (X-Debug-Round-Trips), the median over the probe's requests. */
   roundTrips: Record<ProbeKind, { kv: number; db: number }>;
   memory: {
@@ -82,6 +88,17 @@ export function rowsFor(r: ModeResult): Goal[] {
       met: r.misses.guest.overheadP50Ms.median <= missGoal,
     },
     { figure: "the same, p99", value: withRange(r.misses.guest.overheadP99Ms, 1, " ms"), goal: "—", met: null },
+    ...(r.misses.bare && r.misses.guestOverBareP50Ms
+      ? [
+          {
+            figure: `control: a bare route that only calls the ${model} ms model (completion and moderation side by side), overhead p50`,
+            value: withRange(r.misses.bare.overheadP50Ms, 1, " ms"),
+            goal: "—",
+            met: null,
+          },
+          { figure: "a miss's p50 minus the control's, per round: what LitStatus adds", value: withRange(r.misses.guestOverBareP50Ms, 1, " ms"), goal: "—", met: null },
+        ]
+      : []),
     { figure: `${kvName} round trips per miss (guest)`, value: String(r.roundTrips["guest miss"].kv), goal: "≤ 3", met: r.roundTrips["guest miss"].kv <= 3 },
     { figure: `${kvName} round trips per hit (guest)`, value: String(r.roundTrips["guest hit"].kv), goal: "≤ 2", met: r.roundTrips["guest hit"].kv <= 2 },
     {

@@ -173,9 +173,13 @@ export function startAppServer(stack: Stack, options: { distDir: string; debug?:
   return startServer(options.name ?? (options.debug ? "app (debug)" : "app"), [path.join(REPO_ROOT, "scripts", "start.mjs")], env, { cwd: REPO_ROOT, nodeArgs: options.nodeArgs });
 }
 
-/** The bare app's standalone server.js, started the way start.mjs starts the app's. */
-export function startBareServer(nodeArgs: string[] = []): Promise<ServerProcess> {
-  return startServer("bare", [BARE_SERVER], { NODE_ENV: "production" }, { cwd: path.dirname(BARE_SERVER), nodeArgs });
+/**
+ * The bare app's standalone server.js, started the way start.mjs starts the app's; its model
+ * route (the control for misses) calls the stack's fake OpenAI.
+ */
+export function startBareServer(stack: Pick<Stack, "fake">, nodeArgs: string[] = []): Promise<ServerProcess> {
+  const env = { NODE_ENV: "production", OPENAI_BASE_URL: `${stack.fake.url}/v1` };
+  return startServer("bare", [BARE_SERVER], env, { cwd: path.dirname(BARE_SERVER), nodeArgs });
 }
 
 /**
