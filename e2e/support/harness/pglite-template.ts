@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { migrate, readMigrations } from "@/lib/db/migrate";
@@ -13,8 +13,9 @@ const templates = new Map<string, Promise<Uint8Array>>();
  * A dump of a new embedded database, migrated or not, that openPglite starts from: PGlite's initdb
  * and the migrations cost 3–5 s of CPU per database, a load from a dump under one. The file is
  * named by the PGlite version and (migrated) every migration's name and text, so a changed
- * migration makes a new one. Test processes that find none build it at once; each writes its own
- * temporary file and renames it into place, so a reader never sees half a file.
+ * migration makes a new one (and removes the older ones of its kind). Test processes that find
+ * none build it at once; each writes its own temporary file and renames it into place, so a
+ * reader never sees half a file.
  */
 function pgliteTemplate(migrated: boolean): Promise<Uint8Array> {
   const key = migrated ? "migrated" : "empty";
@@ -32,7 +33,9 @@ async function buildTemplate(migrated: boolean): Promise<Uint8Array> {
   const pgliteVersion = (JSON.parse(readFileSync(path.join(path.dirname(entry), "..", "package.json"), "utf8")) as { version: string }).version;
   const hash = createHash("sha256").update(`pglite ${pgliteVersion}\n`);
   if (migrated) for (const m of await readMigrations()) hash.update(`${m.file}\n${m.sql}\n`);
-  const file = path.join(TEMPLATE_DIR, `${migrated ? "migrated" : "empty"}-${hash.digest("hex").slice(0, 16)}.tar`);
+  const kind = migrated ? "migrated" : "empty";
+  const name = `${kind}-${hash.digest("hex").slice(0, 16)}.tar`;
+  const file = path.join(TEMPLATE_DIR, name);
   try {
     return new Uint8Array(readFileSync(file));
   } catch (error) {
@@ -46,6 +49,10 @@ async function buildTemplate(migrated: boolean): Promise<Uint8Array> {
     const temporary = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     writeFileSync(temporary, dump);
     renameSync(temporary, file);
+    // Older dumps of this kind (earlier migrations or PGlite versions) are not read again.
+    for (const other of readdirSync(TEMPLATE_DIR)) {
+      if (other !== name && other.startsWith(`${kind}-`) && other.endsWith(".tar")) rmSync(path.join(TEMPLATE_DIR, other), { force: true });
+    }
     return dump;
   } finally {
     await db.close();
