@@ -31,9 +31,10 @@ export function fakeOpenAiPort(slot: number): number {
   return FAKE_OPENAI_PORT + slot;
 }
 
-/** The fake OpenAI server's base URL (its control API is under /__control). */
+/** The fake OpenAI server's base URL (its control API is under /__control; E2E_FAKE_OPENAI_URL: yours). */
 export function fakeOpenAiUrl(slot: number = currentSlot()): string {
-  return process.env.E2E_FAKE_OPENAI_URL ?? `http://127.0.0.1:${fakeOpenAiPort(slot)}`;
+  if (process.env.E2E_BASE_URL && process.env.E2E_FAKE_OPENAI_URL) return process.env.E2E_FAKE_OPENAI_URL;
+  return `http://127.0.0.1:${fakeOpenAiPort(slot)}`;
 }
 
 /** The app server's log: browser tests read local sign-in links from it (E2E_SERVER_LOG: yours). */
