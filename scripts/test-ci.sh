@@ -36,7 +36,7 @@ tests() { # $1 = name, $2 = json report, rest = command; counts the tests in the
   echo "::: $name: $p passed, $f failed, $s skipped ($((SECONDS - started)) s)"
 }
 
-# Lint and typecheck side by side (each keeps one core busy); each one's output once both ended.
+# Lint and typecheck side by side (each keeps one core busy); each one's output in turn, once it ended.
 beside() { # $1 = log, rest = command: runs it into the log, which ends with how long it took
   local log=$1 started=$SECONDS status=0; shift
   "$@" > "$log" 2>&1 || status=$?

@@ -125,13 +125,17 @@ parentPort.on("message", dispatch);
 
 let nextTx = 1;
 
+/** PGlite's CommonJS entry (`<package>/dist/index.cjs`), resolved from the working directory. */
+export function pgliteEntry(): string {
+  return createRequire(path.join(process.cwd(), "noop.js")).resolve("@electric-sql/pglite");
+}
+
 /**
  * Starts a worker, opens PGlite in it (a data directory, or in memory; from `template`, a dump of
  * another database, when given) and answers once it is open.
  */
 export async function openPgliteWorker(dataDir: string | undefined, template?: Uint8Array): Promise<PgliteSession> {
-  const entry = createRequire(path.join(process.cwd(), "noop.js")).resolve("@electric-sql/pglite");
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { entry } });
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { entry: pgliteEntry() } });
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   let dead: Error | null = null;

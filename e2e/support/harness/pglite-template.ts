@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { migrate, readMigrations } from "@/lib/db/migrate";
 import { createPgliteDb, type PgliteDb } from "@/lib/db/pglite-client";
+import { pgliteEntry } from "@/lib/db/pglite-worker";
 
 /** Where dumps of a fresh (and of a freshly migrated) embedded database are kept between runs. */
 const TEMPLATE_DIR = path.join(process.cwd(), ".data", "pglite-templates");
@@ -29,8 +29,8 @@ function pgliteTemplate(migrated: boolean): Promise<Uint8Array> {
 }
 
 async function buildTemplate(migrated: boolean): Promise<Uint8Array> {
-  const entry = createRequire(path.join(process.cwd(), "noop.js")).resolve("@electric-sql/pglite"); // <package>/dist/index.cjs
-  const pgliteVersion = (JSON.parse(readFileSync(path.join(path.dirname(entry), "..", "package.json"), "utf8")) as { version: string }).version;
+  const packageJson = path.join(path.dirname(pgliteEntry()), "..", "package.json");
+  const pgliteVersion = (JSON.parse(readFileSync(packageJson, "utf8")) as { version: string }).version;
   const hash = createHash("sha256").update(`pglite ${pgliteVersion}\n`);
   if (migrated) for (const m of await readMigrations()) hash.update(`${m.file}\n${m.sql}\n`);
   const kind = migrated ? "migrated" : "empty";
