@@ -7,7 +7,7 @@ import { callModel } from "./call-model";
 import { chargeUser, finishedEarlier, waitForSlot, type UserCharge } from "./charge";
 import { generationIdFor, requestFingerprint, withIdempotency } from "./idempotency";
 import { sha256 } from "./keys";
-import { serveHit, settle, type Worked } from "./settle";
+import { serveHit, settle, type Settled, type Worked } from "./settle";
 import { flightOf, leadFlight } from "./single-flight";
 import { outcomeOf, type GenerateContext, type GenerateInput, type GenerateResponse, type Job } from "./types";
 
@@ -54,8 +54,9 @@ export async function generateCaption(input: GenerateInput, ctx: GenerateContext
   }
   const flight = input.regenerate ? null : leadFlight(job.cacheKey);
   try {
-    const response = await lead(job);
-    flight?.land(outcomeOf(response));
+    const { response, settling } = await lead(job);
+    // Identical requests on this instance are served the outcome until its cache entry is written.
+    flight?.land(outcomeOf(response), settling);
     return response;
   } catch (error) {
     flight?.land(null);
@@ -63,10 +64,11 @@ export async function generateCaption(input: GenerateInput, ctx: GenerateContext
   }
 }
 
-async function lead(job: Job): Promise<GenerateResponse> {
+async function lead(job: Job): Promise<Settled> {
   const admission = await admit(job);
   if (admission.kind === "hit") {
-    return serveHit(job, admission.outcome, { nowMs: admission.nowMs, day: admission.day, guestQuotaCount: admission.quotaCount });
+    const at = { nowMs: admission.nowMs, day: admission.day, guestQuotaCount: admission.quotaCount };
+    return { response: await serveHit(job, admission.outcome, at), settling: null };
   }
   return settle(job, admission, await work(job, admission));
 }

@@ -6,6 +6,7 @@ import { AppError } from "@/lib/errors";
 import { getKv } from "@/lib/kv";
 import { countCacheHit, countGeneration, countGenerationFailure, observeBreakerState } from "@/lib/observability/metrics";
 import type { GenSettleResult } from "@/lib/kv/types";
+import { afterResponse } from "@/lib/util/after-response";
 import { dailyLimit, quotaView, readQuota, type QuotaView } from "@/lib/quota";
 import { refundUserQuota } from "@/lib/quota/user-quota";
 import type { Admitted } from "./admit";
@@ -135,8 +136,27 @@ async function settleUserFailure(job: Job, day: string, charge: UserCharge, erro
     .catch((dbError: unknown) => log.error({ err: dbError }, "quota refund or failed record not written"));
 }
 
-/** Step 5: gives back what the outcome did not earn, records it, and answers (or throws the failure). */
-export async function settle(job: Job, admitted: Admitted, worked: Worked): Promise<GenerateResponse> {
+/** A settled generation: the answer, and the Redis settlement when it is still being written. */
+export interface Settled {
+  response: GenerateResponse;
+  /** Set when the answer goes out before the settlement lands (see settle). */
+  settling: Promise<void> | null;
+}
+
+/**
+ * Step 5: gives back what the outcome did not earn, records it, and answers (or throws the failure).
+ *
+ * A failure answers only once its settlement landed: the refund, the lease and the breaker's
+ * count are what the caller's retry meets. A success that was not the breaker's probe answers
+ * without waiting for its Redis settlement (afterResponse): the answer does not depend on it (it
+ * never throws), and nothing in it is what a user must see on another instance first. It writes
+ * the cache (on this instance the single flight stays up until it lands, engine.ts), frees the
+ * lease (held a round trip longer; on a crash it expires like any other) and zeroes the breaker's
+ * failure count. After a wait on the model, that round trip was the largest part of the miss's
+ * time after the model answered (docs/PERFORMANCE.md, change 14). The probe's settlement closes
+ * the breaker, so the next request must find it closed: that one is awaited.
+ */
+export async function settle(job: Job, admitted: Admitted, worked: Worked): Promise<Settled> {
   const kvSettled = settleKv(job, admitted, worked);
   if (!worked.ok) {
     const { charge, error } = worked;
@@ -168,6 +188,11 @@ export async function settle(job: Job, admitted: Admitted, worked: Worked): Prom
     const usage = await timing.measure("db", () => saveUserGeneration(job, charge.userId, admitted.day, finish));
     quota = quotaView(job.plan, dailyLimit(job.plan), usage.used, usage.credits, Date.now());
   }
-  reportBreaker(job, await kvSettled);
-  return response(job, worked.outcome, false, quota);
+  if (admitted.probe) {
+    reportBreaker(job, await kvSettled);
+    return { response: response(job, worked.outcome, false, quota), settling: null };
+  }
+  const settling = kvSettled.then((settled) => reportBreaker(job, settled));
+  afterResponse(settling);
+  return { response: response(job, worked.outcome, false, quota), settling };
 }

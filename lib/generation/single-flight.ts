@@ -5,7 +5,8 @@ import type { CaptionOutcome } from "./types";
 /**
  * Per-process state: this instance's lease-holder prefix, the single flights in progress (an
  * identical miss already running on this instance answers for the others) and the gauges.
- * Flights are bounded by the generations running at once: each is removed when its leader ends.
+ * Flights are bounded by the generations running at once: each is removed when its leader ends
+ * (or when its settlement lands, one bounded Redis round trip later).
  */
 interface EngineState {
   instance: string;
@@ -36,8 +37,12 @@ export function flightOf(key: string): Promise<CaptionOutcome | null> | undefine
 }
 
 export interface Flight {
-  /** Hands the outcome (null: nothing to share) to the followers and ends the flight. */
-  land(outcome: CaptionOutcome | null): void;
+  /**
+   * Hands the outcome (null: nothing to share) to the followers and ends the flight, once
+   * `until` (the settlement writing the outcome to the cache) has settled, if given: until then
+   * an identical request on this instance is served the outcome instead of missing the cache.
+   */
+  land(outcome: CaptionOutcome | null, until?: Promise<unknown> | null): void;
 }
 
 const NO_FLIGHT: Flight = { land: () => {} };
@@ -54,9 +59,13 @@ export function leadFlight(key: string): Flight {
   const flight = new Promise<CaptionOutcome | null>((r) => (resolve = r));
   flights.set(key, flight);
   return {
-    land(outcome) {
+    land(outcome, until) {
       resolve(outcome);
-      if (flights.get(key) === flight) flights.delete(key);
+      const end = () => {
+        if (flights.get(key) === flight) flights.delete(key);
+      };
+      if (until) void until.then(end, end);
+      else end();
     },
   };
 }

@@ -10,6 +10,7 @@ import { installAuthSecurityHook } from "@/lib/auth/security-hook";
 import { signSessionToken } from "@/lib/auth/tokens";
 import type { Db } from "@/lib/db";
 import type { RecordWriter } from "@/lib/events/writer";
+import { afterResponseIdle } from "@/lib/util/after-response";
 import { PEER_ADDRESS_HEADER, peerHeaderValue, simulatePeerAddressLayer } from "@/lib/http/peer-address";
 import { getKv, type AppKv } from "@/lib/kv";
 import { startFakeOpenAI, type FakeOpenAIServer } from "@/e2e/support/fake-openai";
@@ -212,6 +213,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       await writer()?.flush();
     },
     async close() {
+      // Settlements still landing (a miss answers before its own: settle.ts) go first.
+      await afterResponseIdle();
       await writer()?.close();
       await fake.close();
       await kvHandle.cleanup();
