@@ -20,7 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { appDistDir, ensureAppBuild, ensureBareBuild, REPO_ROOT } from "./support/build";
-import { captionBody, clientAddress, expectGeneration, getPath, postBareModel, postGenerate, type Caller } from "./support/client";
+import { callModelDirect, captionBody, clientAddress, expectGeneration, getPath, postBareModel, postGenerate, type Caller } from "./support/client";
 import { saveRun, type LoadPhase, type Mode, type ModeResult, type ProbeKind } from "./support/report";
 import { startRssSampler, type RssSampler } from "./support/rss";
 import { envPairs, openStack, signIn, startAppServer, startBareServer, type ServerProcess, type Stack } from "./support/stack";
@@ -115,6 +115,8 @@ async function probeRoundTrips(server: ServerProcess, cookie: string, samples: n
 }
 
 interface LoadTargets {
+  /** The fake model's base URL (no /v1). */
+  fakeUrl: string;
   bare: ServerProcess;
   app: ServerProcess;
   files: { guestBody: string; userBody: string; cookies: string };
@@ -160,6 +162,17 @@ async function bareMissRound(t: LoadTargets, count: number, label: string): Prom
   return overheads;
 }
 
+/** `count` sequential calls of the fake model itself, no server in between: the floor under both. */
+async function modelMissRound(t: LoadTargets, count: number, label: string): Promise<number[]> {
+  const overheads: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const answer = await callModelDirect(t.fakeUrl, `bench ${nonce} ${label} model ${i}: a rainy afternoon with a good book`);
+    if (answer.statuses.some((status) => status !== 200)) throw new Error(`the fake model answered ${answer.statuses.join(", ")}`);
+    overheads.push(answer.ms - MODEL_LATENCY_MS);
+  }
+  return overheads;
+}
+
 /** `count` sequential misses (distinct texts, new addresses); their latency over the model's. */
 async function missRound(t: LoadTargets, who: "guest" | "user", count: number, label: string): Promise<number[]> {
   const overheads: number[] = [];
@@ -184,7 +197,7 @@ async function measure(stack: Stack, bare: ServerProcess, bareRss: RssSampler, c
     writeFileSync(files.guestBody, captionBody(guestText));
     writeFileSync(files.userBody, captionBody(userText));
     writeFileSync(files.cookies, `${cookie}\n`);
-    const t: LoadTargets = { bare, app, files, guestText, userText, cookie };
+    const t: LoadTargets = { fakeUrl: stack.fake.url, bare, app, files, guestText, userText, cookie };
     // The two cached texts: one miss each, then they are hits.
     expectGeneration(await postGenerate(app.url, guestText, { address: freshAddress() }), false, "priming the guest text");
     expectGeneration(await postGenerate(app.url, userText, { address: freshAddress(), cookie }), false, "priming the user text");
@@ -196,6 +209,7 @@ async function measure(stack: Stack, bare: ServerProcess, bareRss: RssSampler, c
       for (const phase of PHASES) {
         await loadPhase(phase, t, Math.min(3, settings.durationS), settings.connections, (offset += 100_000));
       }
+      await modelMissRound(t, 3, "warm-up");
       await bareMissRound(t, 3, "warm-up");
       await missRound(t, "guest", 3, "warm-up");
       await missRound(t, "user", 3, "warm-up");
@@ -203,7 +217,7 @@ async function measure(stack: Stack, bare: ServerProcess, bareRss: RssSampler, c
     }
 
     const rounds: Record<LoadPhase, WrkResult[]> = { bareHealth: [], appHealth: [], guestHit: [], userHit: [] };
-    const missOverheads: Record<"bare" | "guest" | "user", number[][]> = { bare: [], guest: [], user: [] };
+    const missOverheads: Record<"model" | "bare" | "guest" | "user", number[][]> = { model: [], bare: [], guest: [], user: [] };
     for (let r = 0; r < settings.rounds; r++) {
       for (const phase of PHASES) {
         appRss.phase(phase);
@@ -218,12 +232,13 @@ async function measure(stack: Stack, bare: ServerProcess, bareRss: RssSampler, c
         if (phase === "guestHit" || phase === "userHit") await sampleCached(t, phase);
         console.log(`  round ${r + 1} ${phase.padEnd(10)} ${Math.round(throughput(result)).toString().padStart(6)} req/s  p50 ${(result.latencyUs.p50 / 1000).toFixed(1)} ms  p99 ${(result.latencyUs.p99 / 1000).toFixed(1)} ms  failed ${failed}  rss ${appRss.latest()} MiB`);
       }
+      missOverheads.model.push(await modelMissRound(t, settings.misses, `round ${r + 1}`));
       missOverheads.bare.push(await bareMissRound(t, settings.misses, `round ${r + 1}`));
       appRss.phase("misses");
       for (const who of ["guest", "user"] as const) missOverheads[who].push(await missRound(t, who, settings.misses, `round ${r + 1}`));
       appRss.phase(null);
-      const p50 = (who: "bare" | "guest" | "user") => percentile(missOverheads[who].at(-1)!, 0.5).toFixed(1);
-      console.log(`  round ${r + 1} misses     guest p50 +${p50("guest")} ms, user p50 +${p50("user")} ms, bare model route p50 +${p50("bare")} ms over ${MODEL_LATENCY_MS} ms`);
+      const p50 = (who: "model" | "bare" | "guest" | "user") => percentile(missOverheads[who].at(-1)!, 0.5).toFixed(1);
+      console.log(`  round ${r + 1} misses     guest p50 +${p50("guest")} ms, user p50 +${p50("user")} ms, bare model route p50 +${p50("bare")} ms, the model alone p50 +${p50("model")} ms over ${MODEL_LATENCY_MS} ms`);
       checkAlive(app, bare);
     }
     const endMiB = appRss.latest();
@@ -244,7 +259,7 @@ async function measure(stack: Stack, bare: ServerProcess, bareRss: RssSampler, c
       };
     }
     const ratio = (phase: LoadPhase) => spread(rounds[phase].map((w, i) => throughput(w) / throughput(rounds.bareHealth[i]!)), 2);
-    const missFigures = (who: "bare" | "guest" | "user") => ({
+    const missFigures = (who: "model" | "bare" | "guest" | "user") => ({
       overheadP50Ms: spread(missOverheads[who].map((list) => percentile(list, 0.5)), 1),
       overheadP99Ms: spread(missOverheads[who].map((list) => percentile(list, 0.99)), 1),
       samples: missOverheads[who].flat().length,
@@ -258,6 +273,7 @@ async function measure(stack: Stack, bare: ServerProcess, bareRss: RssSampler, c
         guest: missFigures("guest"),
         user: missFigures("user"),
         bare: missFigures("bare"),
+        model: missFigures("model"),
         // Per round: the guest miss's p50 minus the bare model route's, both from that round.
         guestOverBareP50Ms: spread(missOverheads.guest.map((list, i) => percentile(list, 0.5) - percentile(missOverheads.bare[i]!, 0.5)), 1),
       },

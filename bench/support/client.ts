@@ -75,6 +75,39 @@ export function postBareModel(baseUrl: string, text: string): Promise<Timed> {
   return timed(`${baseUrl}/api/model`, { method: "POST", headers: { "content-type": "application/json" }, body: captionBody(text) });
 }
 
+/**
+ * The model alone: the fake's completion and moderation side by side, called by the benchmark's
+ * own process with no server in between (its own kept-alive connections). What the model costs
+ * over its nominal latency on this machine, before any route is involved.
+ */
+const modelAgent = new http.Agent({ keepAlive: true });
+
+function postJson(url: string, payload: unknown): Promise<number> {
+  const body = JSON.stringify(payload);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: "POST", agent: modelAgent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: "Bearer bench" } },
+      (res) => {
+        res.resume();
+        res.on("error", reject);
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+export async function callModelDirect(fakeUrl: string, text: string): Promise<{ statuses: number[]; ms: number }> {
+  const started = performance.now();
+  const statuses = await Promise.all([
+    postJson(`${fakeUrl}/v1/chat/completions`, { model: "gpt-4o-mini", messages: [{ role: "user", content: text }] }),
+    postJson(`${fakeUrl}/v1/moderations`, { model: "omni-moderation-latest", input: text }),
+  ]);
+  return { statuses, ms: performance.now() - started };
+}
+
 export function getPath(baseUrl: string, path: string, caller: Caller): Promise<Timed> {
   return timed(`${baseUrl}${path}`, { headers: callerHeaders(caller) });
 }

@@ -66,6 +66,18 @@ describe("the goals of each mode (issue 12, PRODUCT §10)", () => {
     expect(own).toMatchObject({ value: "2.5 ms (2.4–2.6)", met: null });
     // The goal stays on the miss's own overhead.
     expect(rows.find((row) => row.figure.startsWith("cache-miss overhead"))).toMatchObject({ value: "9.0 ms (9.0–9.0)", met: false });
+    expect(rows.some((row) => row.figure.includes("model alone"))).toBe(false);
+  });
+
+  it("shows the model alone, called with no server in between, after the controls, without a goal", () => {
+    const r = result("real", { missP50: 9 });
+    r.misses.bare = { overheadP50Ms: flat(6.5), overheadP99Ms: flat(9), samples: 60 };
+    r.misses.guestOverBareP50Ms = spread([2.4, 2.5, 2.6]);
+    r.misses.model = { overheadP50Ms: spread([2.3, 2.5, 2.8]), overheadP99Ms: flat(4), samples: 60 };
+    const rows = rowsFor(r);
+    const alone = rows.findIndex((row) => row.figure.startsWith("the 200 ms model alone"));
+    expect(rows[alone]).toMatchObject({ value: "2.5 ms (2.3–2.8)", goal: "—", met: null });
+    expect(alone).toBeGreaterThan(rows.findIndex((row) => row.figure.startsWith("a miss's p50 minus the control's")));
   });
 
   it("holds real stores to their own goals: ≥ 0.3 cached, ≤ 10 ms per miss, < 300 MiB", () => {

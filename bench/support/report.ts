@@ -44,6 +44,8 @@ export interface ModeResult {
     /** The bare app's model route (the control), and the guest miss's p50 minus its p50 per round (runs since 12-07). */
     bare?: MissFigures;
     guestOverBareP50Ms?: Spread;
+    /** The fake model called by the benchmark itself, no server in between (runs since 12-07 night). */
+    model?: MissFigures;
   };
   /** From the layers' own counters (X-Debug-Round-Trips), the median over the probe's requests. */
   roundTrips: Record<ProbeKind, { kv: number; db: number }>;
@@ -97,6 +99,16 @@ export function rowsFor(r: ModeResult): Goal[] {
             met: null,
           },
           { figure: "a miss's p50 minus the control's, per round: what LitStatus adds", value: withRange(r.misses.guestOverBareP50Ms, 1, " ms"), goal: "—", met: null },
+        ]
+      : []),
+    ...(r.misses.model
+      ? [
+          {
+            figure: `the ${model} ms model alone, called by the benchmark with no server in between, overhead p50`,
+            value: withRange(r.misses.model.overheadP50Ms, 1, " ms"),
+            goal: "—",
+            met: null,
+          },
         ]
       : []),
     { figure: `${kvName} round trips per miss (guest)`, value: String(r.roundTrips["guest miss"].kv), goal: "≤ 3", met: r.roundTrips["guest miss"].kv <= 3 },
