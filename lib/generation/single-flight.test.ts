@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { HOOKS } from "@/lib/ai/types";
 import { flightOf, leadFlight } from "./single-flight";
 import type { CaptionOutcome } from "./types";
 
-const outcome: CaptionOutcome = { variants: [{ caption: "hello", hashtags: ["#hi"] }], provider: "openai", model: "gpt-4o-mini" } as CaptionOutcome;
+const outcome: CaptionOutcome = { variants: [{ caption: "hello", hashtags: ["#hi"], hook: HOOKS[0], checks: [] }], provider: "openai", model: "gpt-4o-mini" };
 
 describe("single flight", () => {
   it("followers get the leader's outcome; the flight ends when it lands", async () => {
