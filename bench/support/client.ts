@@ -75,11 +75,7 @@ export function postBareModel(baseUrl: string, text: string): Promise<Timed> {
   return timed(`${baseUrl}/api/model`, { method: "POST", headers: { "content-type": "application/json" }, body: captionBody(text) });
 }
 
-/**
- * The model alone: the fake's completion and moderation side by side, called by the benchmark's
- * own process with no server in between (its own kept-alive connections). What the model costs
- * over its nominal latency on this machine, before any route is involved.
- */
+/** The model-alone calls' own kept-alive connections (apart from the app's and the bare route's). */
 const modelAgent = new http.Agent({ keepAlive: true });
 
 function postJson(url: string, payload: unknown): Promise<number> {
@@ -99,6 +95,11 @@ function postJson(url: string, payload: unknown): Promise<number> {
   });
 }
 
+/**
+ * The model alone: the fake's completion and moderation side by side, called by the benchmark's
+ * own process with no server in between. What the model costs over its nominal latency on this
+ * machine, before any route is involved.
+ */
 export async function callModelDirect(fakeUrl: string, text: string): Promise<{ statuses: number[]; ms: number }> {
   const started = performance.now();
   const statuses = await Promise.all([
