@@ -149,40 +149,43 @@ async function sampleCached(t: LoadTargets, phase: "guestHit" | "userHit"): Prom
 }
 
 /**
- * `count` sequential calls of the bare app's model route: what a route that only calls the model
- * costs over the model on this machine (Next, the two calls, waking up after the wait).
+ * `count` sequential calls, each with its own distinct text: their latencies (in ms, as `call`
+ * measured them) over the model's 200 ms.
  */
-async function bareMissRound(t: LoadTargets, count: number, label: string): Promise<number[]> {
+async function overModel(count: number, label: string, call: (text: string) => Promise<number>): Promise<number[]> {
   const overheads: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const answer = await postBareModel(t.bare.url, `bench ${nonce} ${label} bare ${i}: a rainy afternoon with a good book`);
+  for (let i = 0; i < count; i++) overheads.push((await call(`bench ${nonce} ${label} ${i}: a rainy afternoon with a good book`)) - MODEL_LATENCY_MS);
+  return overheads;
+}
+
+/**
+ * The bare app's model route: what a route that only calls the model costs over the model on
+ * this machine (Next, the two calls, waking up after the wait).
+ */
+function bareMissRound(t: LoadTargets, count: number, label: string): Promise<number[]> {
+  return overModel(count, `${label} bare`, async (text) => {
+    const answer = await postBareModel(t.bare.url, text);
     if (answer.status !== 200 || typeof answer.body.caption !== "string") throw new Error(`bare model route: answered ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
-    overheads.push(answer.ms - MODEL_LATENCY_MS);
-  }
-  return overheads;
+    return answer.ms;
+  });
 }
 
-/** `count` sequential calls of the fake model itself, no server in between: the floor under both. */
-async function modelMissRound(t: LoadTargets, count: number, label: string): Promise<number[]> {
-  const overheads: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const answer = await callModelDirect(t.fakeUrl, `bench ${nonce} ${label} model ${i}: a rainy afternoon with a good book`);
+/** The fake model itself, no server in between: the floor under both. */
+function modelMissRound(t: LoadTargets, count: number, label: string): Promise<number[]> {
+  return overModel(count, `${label} model`, async (text) => {
+    const answer = await callModelDirect(t.fakeUrl, text);
     if (answer.statuses.some((status) => status !== 200)) throw new Error(`the fake model answered ${answer.statuses.join(", ")}`);
-    overheads.push(answer.ms - MODEL_LATENCY_MS);
-  }
-  return overheads;
+    return answer.ms;
+  });
 }
 
-/** `count` sequential misses (distinct texts, new addresses); their latency over the model's. */
-async function missRound(t: LoadTargets, who: "guest" | "user", count: number, label: string): Promise<number[]> {
-  const overheads: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const text = `bench ${nonce} ${label} ${who} ${i}: a rainy afternoon with a good book`;
+/** Misses: distinct texts, each from a new address. */
+function missRound(t: LoadTargets, who: "guest" | "user", count: number, label: string): Promise<number[]> {
+  return overModel(count, `${label} ${who}`, async (text) => {
     const answer = await postGenerate(t.app.url, text, { address: freshAddress(), cookie: who === "user" ? t.cookie : undefined });
     expectGeneration(answer, false, `${who} miss`);
-    overheads.push(answer.ms - MODEL_LATENCY_MS);
-  }
-  return overheads;
+    return answer.ms;
+  });
 }
 
 const PHASES: readonly LoadPhase[] = ["bareHealth", "appHealth", "guestHit", "userHit"];

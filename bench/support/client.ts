@@ -31,10 +31,10 @@ export function captionBody(text: string): string {
  */
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-function timed(url: string, init: { method?: string; headers: Record<string, string>; body?: string }): Promise<Timed> {
+function timed(url: string, init: { method?: string; headers: Record<string, string>; body?: string }, through: http.Agent = agent): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const req = http.request(url, { method: init.method ?? "GET", headers: init.headers, agent }, (res) => {
+    const req = http.request(url, { method: init.method ?? "GET", headers: init.headers, agent: through }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("error", reject);
@@ -75,25 +75,8 @@ export function postBareModel(baseUrl: string, text: string): Promise<Timed> {
   return timed(`${baseUrl}/api/model`, { method: "POST", headers: { "content-type": "application/json" }, body: captionBody(text) });
 }
 
-/** The model-alone calls' own kept-alive connections (apart from the app's and the bare route's). */
+/** The model-alone calls' own kept-alive connections: two at once, apart from the app's and the bare route's. */
 const modelAgent = new http.Agent({ keepAlive: true });
-
-function postJson(url: string, payload: unknown): Promise<number> {
-  const body = JSON.stringify(payload);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      { method: "POST", agent: modelAgent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: "Bearer bench" } },
-      (res) => {
-        res.resume();
-        res.on("error", reject);
-        res.on("end", () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
 
 /**
  * The model alone: the fake's completion and moderation side by side, called by the benchmark's
@@ -101,12 +84,14 @@ function postJson(url: string, payload: unknown): Promise<number> {
  * machine, before any route is involved.
  */
 export async function callModelDirect(fakeUrl: string, text: string): Promise<{ statuses: number[]; ms: number }> {
+  const post = (path: string, payload: unknown) =>
+    timed(`${fakeUrl}/v1${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer bench" }, body: JSON.stringify(payload) }, modelAgent);
   const started = performance.now();
-  const statuses = await Promise.all([
-    postJson(`${fakeUrl}/v1/chat/completions`, { model: "gpt-4o-mini", messages: [{ role: "user", content: text }] }),
-    postJson(`${fakeUrl}/v1/moderations`, { model: "omni-moderation-latest", input: text }),
+  const answers = await Promise.all([
+    post("/chat/completions", { model: "gpt-4o-mini", messages: [{ role: "user", content: text }] }),
+    post("/moderations", { model: "omni-moderation-latest", input: text }),
   ]);
-  return { statuses, ms: performance.now() - started };
+  return { statuses: answers.map((answer) => answer.status), ms: performance.now() - started };
 }
 
 export function getPath(baseUrl: string, path: string, caller: Caller): Promise<Timed> {
