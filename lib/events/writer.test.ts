@@ -411,7 +411,9 @@ describe("record writer: outages", () => {
 
   it("gives up on a write that hangs, and retries it", async () => {
     const w = wrapDb(t.db);
-    const { writer } = writerFor(w.db, { writeTimeoutMs: 50 });
+    // The timeout must hold the retry's real write too: CI once saw a write on a loaded machine take
+    // longer than 50 ms, and the retry then timed out as well. One second costs the test one second.
+    const { writer } = writerFor(w.db, { writeTimeoutMs: 1000 });
     let release = () => {};
     w.state.hang = new Promise<void>((r) => (release = r));
     writer.funnelEvent({ event: "copy_caption" });
