@@ -25,7 +25,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSyn
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "@/e2e/support/app-server";
 import { createScratchDb, type TestDb } from "@/e2e/support/harness/stores-db";
 import { openTestKv, type TestKv } from "@/e2e/support/harness/stores-kv";
@@ -152,6 +152,17 @@ function holdersOf(ends: (string | undefined)[]): string[] {
   return holders;
 }
 
+/**
+ * What the running test did, with times: every deploy.sh line as it arrived, its exit, and when
+ * its output closed. Printed when a test fails, so that a test that times out (CI once saw the
+ * crash-at-start test overrun 180 s on a loaded machine) says where the time went.
+ */
+const trace: string[] = [];
+let traceStarted = performance.now();
+function traced(event: string): void {
+  trace.push(`${((performance.now() - traceStarted) / 1000).toFixed(2).padStart(7)} s  ${event}`);
+}
+
 /* ------------------------------------------------------------------ the suite */
 
 describe.skipIf(!real)("deploy.sh vps with the process supervisor (real PostgreSQL + Redis)", () => {
@@ -171,6 +182,7 @@ describe.skipIf(!real)("deploy.sh vps with the process supervisor (real PostgreS
 
   function runDeploy(args: string[], extra: Record<string, string> = {}): Promise<DeployResult> {
     const started = performance.now();
+    traced(`deploy.sh ${args.join(" ")} started`);
     const child = spawn("bash", [DEPLOY_SH, ...args], {
       cwd: REPO_ROOT,
       env: {
@@ -194,6 +206,7 @@ describe.skipIf(!real)("deploy.sh vps with the process supervisor (real PostgreS
         let newline: number;
         while ((newline = buffered.indexOf("\n")) >= 0) {
           lines.push({ at: performance.now(), stream, text: buffered.slice(0, newline) });
+          traced(`${stream}: ${buffered.slice(0, newline)}`);
           buffered = buffered.slice(newline + 1);
         }
       });
@@ -203,14 +216,18 @@ describe.skipIf(!real)("deploy.sh vps with the process supervisor (real PostgreS
     };
     collect("stdout");
     collect("stderr");
-    const killer = setTimeout(() => child.kill("SIGKILL"), 150_000);
+    const killer = setTimeout(() => {
+      traced("deploy.sh still running after 150 s: SIGKILL");
+      child.kill("SIGKILL");
+    }, 150_000);
     // deploy.sh's output must end with it: a server or helper it leaves holding the pipe would
     // hang whatever reads deploy.sh's output (a CI step, `| tee`). Name the holders, then let go.
     // The child's ends of its stdout and stderr, read while it runs (spawn returns after exec).
     const ends = [1, 2].map((fd) => fdTarget(child.pid, fd));
     let heldBy: string[] = [];
     let release: NodeJS.Timeout | undefined;
-    child.once("exit", () => {
+    child.once("exit", (code, signal) => {
+      traced(`deploy.sh exited (${signal ?? code})`);
       release = setTimeout(() => {
         heldBy = holdersOf(ends);
         child.stdout.destroy();
@@ -219,6 +236,7 @@ describe.skipIf(!real)("deploy.sh vps with the process supervisor (real PostgreS
     });
     return new Promise((resolve, reject) => {
       child.once("close", (code) => {
+        traced("deploy.sh output closed");
         clearTimeout(killer);
         clearTimeout(release);
         const of = (s: Line["stream"]) => lines.filter((l) => l.stream === s).map((l) => l.text);
@@ -248,6 +266,14 @@ describe.skipIf(!real)("deploy.sh vps with the process supervisor (real PostgreS
     expect(match, result.stdout).not.toBeNull();
     return match![1]!;
   }
+
+  beforeEach(() => {
+    trace.length = 0;
+    traceStarted = performance.now();
+  });
+  afterEach((context) => {
+    if (context.task.result?.state === "fail" && trace.length > 0) console.error(`what "${context.task.name}" did:\n${trace.join("\n")}`);
+  });
 
   beforeAll(async () => {
     if (!existsSync(path.join(STANDALONE, "server.js"))) {
@@ -348,7 +374,9 @@ describe.skipIf(!real)("deploy.sh vps with the process supervisor (real PostgreS
     await new Promise((resolve) => setTimeout(resolve, 500)); // a few good polls first
     const result = await runDeploy(["vps"], { DEPLOY_ARTIFACT: brokenArtifact });
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // and a second of polls after it
+    traced(`stopping the poller (${poller.polls.length} polls, ${poller.polls.filter((p) => !p.ok).length} failed)`);
     const polls = await poller.stop();
+    traced("poller stopped");
 
     expect(result.code).toBe(1);
     expect(result.reason).toMatch(/^deploy: FAILED waiting for \/api\/health: \S+ exited before .* answered: .*release 2 is broken on purpose; rolled back to /);

@@ -3,6 +3,10 @@ import { expect, test } from "./support/test";
 import { expectAccessible, screenshots, signIn, watchConsole } from "./support/browser";
 import { e2eDatabaseUrl, queryE2e } from "./support/db";
 
+// Each test signs in and walks several pages with axe checks and screenshots: on CI's two busy
+// cores the longest journey took 35 s, over the suite's 30 s default.
+test.describe.configure({ timeout: 90_000 });
+
 let clientSeq = 0;
 test.beforeEach(async ({ context }, testInfo) => {
   clientSeq += 1;

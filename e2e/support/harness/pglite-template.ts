@@ -7,7 +7,9 @@ import { pgliteEntry } from "@/lib/db/pglite-worker";
 
 /** Where dumps of a fresh (and of a freshly migrated) embedded database are kept between runs. */
 const TEMPLATE_DIR = path.join(process.cwd(), ".data", "pglite-templates");
-const templates = new Map<string, Promise<Uint8Array>>();
+/** A dump's kind: with every migration applied, or none. Also the start of its file name. */
+type TemplateKind = "migrated" | "empty";
+const templates = new Map<TemplateKind, Promise<Uint8Array>>();
 
 /**
  * A dump of a new embedded database, migrated or not, that openPglite starts from: PGlite's initdb
@@ -18,22 +20,22 @@ const templates = new Map<string, Promise<Uint8Array>>();
  * reader never sees half a file.
  */
 function pgliteTemplate(migrated: boolean): Promise<Uint8Array> {
-  const key = migrated ? "migrated" : "empty";
-  let template = templates.get(key);
+  const kind: TemplateKind = migrated ? "migrated" : "empty";
+  let template = templates.get(kind);
   if (!template) {
-    template = buildTemplate(migrated);
-    templates.set(key, template);
-    template.catch(() => templates.delete(key));
+    template = buildTemplate(kind);
+    templates.set(kind, template);
+    template.catch(() => templates.delete(kind));
   }
   return template;
 }
 
-async function buildTemplate(migrated: boolean): Promise<Uint8Array> {
+async function buildTemplate(kind: TemplateKind): Promise<Uint8Array> {
+  const migrated = kind === "migrated";
   const packageJson = path.join(path.dirname(pgliteEntry()), "..", "package.json");
   const pgliteVersion = (JSON.parse(readFileSync(packageJson, "utf8")) as { version: string }).version;
   const hash = createHash("sha256").update(`pglite ${pgliteVersion}\n`);
   if (migrated) for (const m of await readMigrations()) hash.update(`${m.file}\n${m.sql}\n`);
-  const kind = migrated ? "migrated" : "empty";
   const name = `${kind}-${hash.digest("hex").slice(0, 16)}.tar`;
   const file = path.join(TEMPLATE_DIR, name);
   try {
