@@ -2,7 +2,7 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders } from "
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientIp } from "./client-ip";
-import { PEER_ADDRESS_HEADER, installPeerAddressLayer, peerAddressLayerInstalled, readPeerAddress } from "./peer-address";
+import { PEER_ADDRESS_HEADER, REQUEST_ID_HEADER, installPeerAddressLayer, peerAddressLayerInstalled, readPeerAddress } from "./peer-address";
 
 const globals = globalThis as unknown as { __litstatusPeerLayer?: unknown; __litstatusPeerWarned?: boolean };
 
@@ -27,14 +27,14 @@ describe("the peer-address layer on a real node:http server", () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  /** Raw headers exactly as given (several copies and odd cases allowed). */
-  const send = (headers: [string, string][]): Promise<void> =>
+  /** Raw headers exactly as given (several copies and odd cases allowed); the response's headers. */
+  const send = (headers: [string, string][]): Promise<IncomingHttpHeaders> =>
     new Promise((resolve, reject) => {
       // A flat raw-header array keeps duplicates and case; Node then adds no Host itself.
       const raw = [["Host", url.host], ...headers].flat() as unknown as Record<string, string>;
       const req = httpRequest(url, { method: "GET", headers: raw }, (res) => {
         res.resume();
-        res.on("end", () => resolve());
+        res.on("end", () => resolve(res.headers));
       });
       req.on("error", reject);
       req.end();
@@ -68,6 +68,41 @@ describe("the peer-address layer on a real node:http server", () => {
     seen = [];
     await send([]);
     expect(readPeerAddress(toHeaders(seen[0]!))).toBe("127.0.0.1");
+  });
+
+  /** The one request id the handler saw (both views agree) and the one the response carried. */
+  const ids = async (headers: [string, string][]) => {
+    seen = [];
+    const response = await send(headers);
+    const [s] = seen;
+    const raw = s!.raw.filter((_, i) => i % 2 === 1 && s!.raw[i - 1]!.toLowerCase() === REQUEST_ID_HEADER);
+    expect(raw).toHaveLength(1);
+    expect(s!.headers[REQUEST_ID_HEADER]).toBe(raw[0]);
+    return { request: raw[0], response: response[REQUEST_ID_HEADER] };
+  };
+
+  it("gives every request an id, on the request the handler reads and on its response", async () => {
+    const first = await ids([]);
+    expect(first.request).toMatch(/^[0-9a-f-]{36}$/);
+    expect(first.response).toBe(first.request);
+    const second = await ids([]);
+    expect(second.request).not.toBe(first.request);
+  });
+
+  it("keeps a well-formed inbound id (a proxy's trace), and replaces a hostile or repeated one", async () => {
+    expect(await ids([["X-Request-Id", "0123456789abcdef0123456789abcdef"]])).toEqual({
+      request: "0123456789abcdef0123456789abcdef",
+      response: "0123456789abcdef0123456789abcdef",
+    });
+    for (const headers of [
+      [["X-Request-Id", "<script>alert(1)</script>"]],
+      [["X-Request-Id", "short"]],
+      [["X-Request-Id", "first-id-0001"], ["x-request-id", "second-id-0002"]],
+    ] as [string, string][][]) {
+      const { request, response } = await ids(headers);
+      expect(request, JSON.stringify(headers)).toMatch(/^[0-9a-f-]{36}$/);
+      expect(response).toBe(request);
+    }
   });
 });
 

@@ -1,12 +1,13 @@
 // No "server-only" here: `npm run dev` loads this file into Next's dev server process before
 // Next starts (scripts/dev-preload.mjs), outside any React Server environment.
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import { isIP } from "node:net";
 
 /**
- * The TCP peer address, handed from the Node server to the route handlers (PRODUCT §6).
+ * The TCP peer address, handed from the Node server to the route handlers (PRODUCT §6), and the
+ * request id every response carries (PRODUCT §4).
  *
  * Next gives route handlers a fetch Request built from the incoming headers only; the socket
  * is out of reach. So the server layer stamps the peer into a request header before Next sees
@@ -20,6 +21,20 @@ import { isIP } from "node:net";
  * Next's dev server process. register() installs it too, for any other way of running Next.
  */
 export const PEER_ADDRESS_HEADER = "x-litstatus-peer";
+
+/**
+ * Every response carries `X-Request-Id` (PRODUCT §4): pages, files and Next's own 404s as well
+ * as API routes. The layer decides it before Next sees the request, writes it on the request
+ * (so a route's logs and error envelope use the same id) and on the response. Next keeps a
+ * header already set on the response, so the route's own copy cannot differ from it.
+ */
+export const REQUEST_ID_HEADER = "x-request-id";
+const INBOUND_REQUEST_ID = /^[A-Za-z0-9._:-]{8,80}$/;
+
+/** A well-formed inbound id is kept, so a proxy's trace (nginx's $request_id) joins up; anything else is replaced. */
+export function requestIdFrom(inbound: string | null | undefined): string {
+  return inbound && INBOUND_REQUEST_ID.test(inbound) ? inbound : randomUUID();
+}
 
 interface PeerLayerState {
   token: string;
@@ -51,19 +66,28 @@ export function peerHeaderValue(address: string): string {
   return `${layerState().token} ${address}`;
 }
 
-/** Replaces every inbound copy of the header by the socket's own address, in both header views. */
-function stampPeer(req: http.IncomingMessage): void {
+/** Replaces every inbound copy of a header by `value` (none when null), in both header views. */
+function replaceHeader(req: http.IncomingMessage, name: string, value: string | null): void {
   const raw = req.rawHeaders;
   for (let i = raw.length - 2; i >= 0; i -= 2) {
-    if (raw[i]?.toLowerCase() === PEER_ADDRESS_HEADER) raw.splice(i, 2);
+    if (raw[i]?.toLowerCase() === name) raw.splice(i, 2);
   }
-  const peer = normalizeIp(req.socket.remoteAddress);
   // req.headers is built lazily from rawHeaders; drop any copy it already holds, then set ours.
-  delete req.headers[PEER_ADDRESS_HEADER];
-  if (peer === null) return;
-  const value = peerHeaderValue(peer);
-  raw.push(PEER_ADDRESS_HEADER, value);
-  req.headers[PEER_ADDRESS_HEADER] = value;
+  delete req.headers[name];
+  if (value === null) return;
+  raw.push(name, value);
+  req.headers[name] = value;
+}
+
+/** Stamps the socket's own address, and the request id on the request and its response. */
+function stampRequest(req: http.IncomingMessage, res: unknown): void {
+  const peer = normalizeIp(req.socket.remoteAddress);
+  replaceHeader(req, PEER_ADDRESS_HEADER, peer === null ? null : peerHeaderValue(peer));
+  // Node joins repeated copies with ", ", which no well-formed id contains: they get a new one.
+  const inbound = req.headers[REQUEST_ID_HEADER];
+  const id = requestIdFrom(typeof inbound === "string" ? inbound : undefined);
+  replaceHeader(req, REQUEST_ID_HEADER, id);
+  if (res instanceof http.ServerResponse && !res.headersSent) res.setHeader("X-Request-Id", id);
 }
 
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
@@ -71,7 +95,7 @@ type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boole
 function patchEmit(proto: { emit: Emit }): void {
   const original = proto.emit;
   proto.emit = function emit(this: unknown, event: string | symbol, ...args: unknown[]): boolean {
-    if (event === "request" && args[0] instanceof http.IncomingMessage) stampPeer(args[0]);
+    if (event === "request" && args[0] instanceof http.IncomingMessage) stampRequest(args[0], args[1]);
     return original.call(this, event, ...args);
   };
 }

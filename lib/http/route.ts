@@ -1,5 +1,4 @@
 import "server-only";
-import { randomUUID } from "node:crypto";
 import type { Viewer } from "@/lib/auth/viewer";
 import { getEnv, isDebugEnabled } from "@/lib/env";
 import { AppError, toAppError } from "@/lib/errors";
@@ -8,6 +7,7 @@ import { runWithRequestStats, type RequestStats } from "@/lib/observability/requ
 import { observeRequest } from "@/lib/observability/requests";
 import { ServerTiming } from "@/lib/observability/server-timing";
 import { clientIp } from "./client-ip";
+import { REQUEST_ID_HEADER, requestIdFrom } from "./peer-address";
 import { authorize, enforceBlocklist, enforceLimit, enforceSameOrigin, parseBody, parseParams, parseQuery, recordDenial, type RoutePolicy } from "./policy";
 import { errorResponse, json } from "./responses";
 
@@ -36,8 +36,6 @@ export type RouteHandler = ((req: Request, segment?: NextSegment) => Promise<Res
   readonly routeName: string;
   readonly policy: RoutePolicy<unknown, unknown, unknown>;
 };
-
-const INBOUND_REQUEST_ID = /^[A-Za-z0-9._:-]{8,80}$/;
 
 /** Headers every API response carries: APIs never render documents, so nothing may load. */
 const API_HEADERS: Record<string, string> = {
@@ -120,8 +118,8 @@ export function route<B = undefined, Q = undefined, P = Record<string, never>, A
 ): RouteHandler {
   const wrapped = async (req: Request, segment?: NextSegment): Promise<Response> => {
     const timing = new ServerTiming();
-    const inbound = req.headers.get("x-request-id");
-    const requestId = inbound && INBOUND_REQUEST_ID.test(inbound) ? inbound : randomUUID();
+    // Behind the server layer this is the id it stamped (and already set on the response).
+    const requestId = requestIdFrom(req.headers.get(REQUEST_ID_HEADER));
     // The request's logger is made on first use: most requests only write the access line.
     let requestLog: Logger | undefined;
     const logOf = () => (requestLog ??= httpLog().child({ requestId, route: name }));
