@@ -2,7 +2,12 @@ import createIntlMiddleware from "next-intl/middleware";
 import { NextResponse, type NextRequest } from "next/server";
 import { routing } from "./i18n/routing";
 import { refreshSupabaseSession, supabaseSignInConfig, type RefreshResult } from "./lib/auth/supabase-client";
+import { blockedPageHtml } from "./lib/http/blocked-page";
+import { clientIpFrom } from "./lib/http/client-ip";
 import { pageCsp, pageSecurityHeaders } from "./lib/http/csp";
+import { getEnv } from "./lib/env";
+import { getRecordWriter } from "./lib/events";
+import { blockedFor } from "./lib/security/blocklist";
 
 const intl = createIntlMiddleware(routing);
 
@@ -36,8 +41,35 @@ function warn(msg: string, err: string): void {
 }
 
 /**
- * Pages only (API routes set their own headers): locale routing, a fresh CSP nonce per request
- * and, in Supabase mode, the session refresh. The nonce goes on the request (Next reads it from
+ * A blocklisted address gets the blocked page (403, with Retry-After) instead of any page. The
+ * check reads the same in-process snapshot as the API routes' (lib/security/blocklist.ts): no
+ * round trip, except the first request of a process, which loads it.
+ */
+async function blockedPage(request: NextRequest): Promise<NextResponse | null> {
+  const env = getEnv();
+  const ip = clientIpFrom(request.headers, { header: env.TRUST_PROXY_HEADER, hops: env.TRUST_PROXY_HOPS });
+  const blocked = await blockedFor(ip);
+  if (!blocked) return null;
+  // Recorded like an API refusal: a blocked visitor may never reach an API route.
+  getRecordWriter().securityEvent({
+    eventType: "ip_blocked",
+    severity: "warn",
+    meta: { entry: blocked.id },
+    ip,
+    userId: null,
+    path: request.nextUrl.pathname,
+    userAgent: request.headers.get("user-agent"),
+  });
+  const lang = request.nextUrl.pathname === "/zh" || request.nextUrl.pathname.startsWith("/zh/") ? "zh" : "en";
+  return new NextResponse(blockedPageHtml(lang, blocked.retryAfterSeconds), {
+    status: 403,
+    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "retry-after": String(blocked.retryAfterSeconds) },
+  });
+}
+
+/**
+ * Pages only (API routes set their own headers): the blocklist, locale routing, a fresh CSP
+ * nonce per request and, in Supabase mode, the session refresh. The nonce goes on the request (Next reads it from
  * the request's policy to stamp its inline scripts) and the policy on the response.
  * Authorization is not decided here: routes and the data layer check the viewer themselves.
  */
@@ -48,6 +80,11 @@ export default async function proxy(request: NextRequest): Promise<NextResponse>
   const csp = pageCsp(nonce, dev);
   request.headers.set("x-nonce", nonce);
   request.headers.set("Content-Security-Policy", csp);
+  const blocked = await blockedPage(request);
+  if (blocked) {
+    for (const [key, value] of Object.entries(pageSecurityHeaders(csp, !dev))) blocked.headers.set(key, value);
+    return blocked;
+  }
   const refreshed = await refreshSession(request);
   const response = intl(request);
   if (refreshed && refreshed.cookies.length > 0) {

@@ -34,6 +34,16 @@ async function statusOf(client: APIRequestContext): Promise<string> {
   return `${res.status()} ${body?.error?.code ?? ""}`.trim();
 }
 
+/** What the client gets for a page: "200", or "403" with the blocked page's first heading and Retry-After. */
+async function pageOf(client: APIRequestContext, path: string): Promise<string> {
+  const res = await client.get(path, { headers: { connection: "close" } });
+  if (res.status() === 200) return "200";
+  const html = await res.text();
+  const heading = /<h1>([^<]*)<\/h1>/.exec(html)?.[1] ?? "";
+  const retryAfter = Number(res.headers()["retry-after"]);
+  return `${res.status()} ${res.headers()["content-type"]} ${heading} retry-after ${retryAfter > 0 && retryAfter <= 3600 ? "ok" : retryAfter}`;
+}
+
 test("an admin blocks an address from the security console and unblocks it on the blocklist page", async ({ page, baseURL }) => {
   test.setTimeout(90_000);
   const errors = watchConsole(page);
@@ -70,6 +80,10 @@ test("an admin blocks an address from the security console and unblocks it on th
   await expect(events.getByText("Blocked", { exact: true }).first()).toBeVisible();
   await expect.poll(() => statusOf(client), { timeout: 2_000 }).toBe("403 ip_blocked");
   expect(await statusOf(rangeClient)).toBe("200");
+  // Pages too (PRODUCT §6: every route), in the visitor's language, for the entry's remaining hour.
+  expect(await pageOf(client, "/")).toBe("403 text/html; charset=utf-8 Access from your network is paused retry-after ok");
+  expect(await pageOf(client, "/zh/pricing")).toBe("403 text/html; charset=utf-8 你所在网络的访问已暂停 retry-after ok");
+  expect(await pageOf(rangeClient, "/")).toBe("200");
   await page.screenshot({ path: "e2e/.artifacts/admin-security.png", fullPage: true });
 
   // The blocklist page lists it; its add form blocks a range too.
@@ -90,6 +104,7 @@ test("an admin blocks an address from the security console and unblocks it on th
   await table.getByRole("button", { name: `Remove ${CLIENT}` }).click();
   await expect(table.getByRole("rowheader", { name: CLIENT })).toHaveCount(0);
   await expect.poll(() => statusOf(client), { timeout: 2_000 }).toBe("200");
+  expect(await pageOf(client, "/")).toBe("200");
   await table.getByRole("button", { name: `Remove ${RANGE}` }).click();
   await expect(table.getByRole("rowheader", { name: RANGE })).toHaveCount(0);
   await expect.poll(() => statusOf(rangeClient), { timeout: 2_000 }).toBe("200");
@@ -104,6 +119,10 @@ test("an admin blocks an address from the security console and unblocks it on th
       { timeout: 15_000 },
     )
     .toBeGreaterThan(0);
+  // The refused page loads among them, by path: a blocked visitor may never call an API.
+  for (const path of ["/", "/zh/pricing"]) {
+    await expect(page.getByTestId("security-events").getByRole("cell", { name: path, exact: true }).first(), path).toBeVisible();
+  }
 
   await client.dispose();
   await rangeClient.dispose();
