@@ -296,6 +296,9 @@ describe("docker-compose.yml", () => {
     expect(b.environment).toEqual(a.environment);
     expect(b.healthcheck).toEqual(a.healthcheck);
     expect(b.depends_on).toEqual(a.depends_on);
+    // The first replica's container is `litstatus-web` whatever the compose project is called.
+    expect(a.container_name).toBe("litstatus-web");
+    expect(b.container_name).toBe("litstatus-web-2");
     expect(str(service("proxy").image)).toMatch(/^nginx:stable/);
     expect(str(service("postgres").image)).toMatch(/^postgres:16/);
     expect(str(service("redis").image)).toMatch(/^redis:7/);
