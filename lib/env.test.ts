@@ -40,6 +40,7 @@ describe("parseEnv", () => {
       MODERATION: "on",
       GEN_MAX_INFLIGHT: 25,
       GEN_QUEUE_TIMEOUT_MS: 2000,
+      GEN_QUEUE_MAX: 100,
       GEN_CACHE_TTL_SECONDS: 3600,
       GUEST_DAILY_LIMIT: 3,
       USER_DAILY_LIMIT: 20,

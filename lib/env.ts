@@ -97,6 +97,8 @@ export const envSchema = z
 
     GEN_MAX_INFLIGHT: int(25, 1, 10_000),
     GEN_QUEUE_TIMEOUT_MS: int(2000, 0, 60_000),
+    /** Requests one instance lets wait for a slot at once; beyond it, 503 busy at once (0: no queue). */
+    GEN_QUEUE_MAX: int(100, 0, 10_000),
     GEN_CACHE_TTL_SECONDS: int(3600, 1, 604_800),
 
     GUEST_DAILY_LIMIT: int(3, 0, 1_000_000),

@@ -3,6 +3,7 @@
  * a bounded queue that answers 503 `busy` (refunded) when it runs out, leases always released;
  * and, on real Redis, one cap shared by two app instances running as separate processes.
  */
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { spawnAppServer, type SpawnedAppServer } from "@/e2e/support/app-server";
@@ -13,6 +14,7 @@ import { realStoreServerEnv, startTestApp, type TestApp } from "@/e2e/support/ha
 import { openTestDb, type TestDb } from "@/e2e/support/harness/stores-db";
 import { openTestKv, type TestKv } from "@/e2e/support/harness/stores-kv";
 import { INFLIGHT_KEY } from "./keys";
+import { engineGauges } from "./single-flight";
 import { envForBlock } from "@/e2e/support/harness/env-block";
 
 interface ErrorBody {
@@ -142,6 +144,46 @@ describe(`global in-flight cap, long queue (${storeMode})`, () => {
     expect(stats.peakInFlight).toBeLessThanOrEqual(CAP);
     expect(stats.peakInFlight).toBeGreaterThanOrEqual(2); // it did run in parallel
     expect(stats.chatCalls).toBe(REQUESTS);
+    await afterResponseIdle();
+    expect(await app.kv.leaseCount(INFLIGHT_KEY)).toBe(0);
+  });
+});
+
+describe(`global in-flight cap, bounded queue (${storeMode})`, () => {
+  const QUEUE_MAX = 2;
+  const BEYOND = 3;
+  envForBlock({ GEN_QUEUE_TIMEOUT_MS: 30_000, GEN_QUEUE_MAX: QUEUE_MAX });
+
+  it(`with ${QUEUE_MAX} requests waiting, the next ones are busy at once and refunded; the waiting ones are served once slots free`, async () => {
+    // Every slot is held in the shared semaphore, as other instances' model calls hold them,
+    // until this test lets go: the queue's length, not its timeout, decides who is refused.
+    const holders = Array.from({ length: CAP }, (_, i) => `another-instance-${i}:${randomUUID()}`);
+    for (const holder of holders) expect((await app.kv.leaseAcquire(INFLIGHT_KEY, holder, CAP, 60_000)).acquired).toBe(true);
+    const answered: Outcome[] = [];
+    const all = Promise.all(
+      Array.from({ length: QUEUE_MAX + BEYOND }, async (_, i) => {
+        const ip = nextIp();
+        const res = await app.generate({ text: `bounded queue number ${i} from ${ip}`, mode: "standard", lang: "en" }, { ip });
+        const body = (await res.json()) as Partial<ErrorBody>;
+        const outcome = { ip, status: res.status, code: body.error?.code, retryAfter: res.headers.get("retry-after") };
+        answered.push(outcome);
+        return outcome;
+      }),
+    );
+    try {
+      // The queue fills; the requests beyond it are answered while every slot is still held.
+      await waitUntil(() => engineGauges().queued === QUEUE_MAX && answered.length === BEYOND, 20_000);
+      expect(answered.map((o) => [o.status, o.code, o.retryAfter])).toEqual(Array(BEYOND).fill([503, "busy", "2"]));
+      for (const o of answered) expect(await guestUsed(o.ip)).toBe(0);
+      expect(app.fake.stats().chatCalls).toBe(0);
+    } finally {
+      for (const holder of holders) await app.kv.leaseRelease(INFLIGHT_KEY, holder);
+    }
+    // The waiting ones get their slots now, and their captions.
+    const outcomes = await all;
+    expect(outcomes.filter((o) => o.status === 200)).toHaveLength(QUEUE_MAX);
+    expect(app.fake.stats().chatCalls).toBe(QUEUE_MAX);
+    for (const o of outcomes) expect(await guestUsed(o.ip)).toBe(o.status === 200 ? 1 : 0);
     await afterResponseIdle();
     expect(await app.kv.leaseCount(INFLIGHT_KEY)).toBe(0);
   });

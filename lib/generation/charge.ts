@@ -94,11 +94,20 @@ async function pollForLease(holder: string, capacity: number, leaseMs: number, t
   return false;
 }
 
-/** Step 3: a slot of the global in-flight cap (admission may have taken it already), else 503 busy after the queue timeout. */
+/**
+ * Step 3: a slot of the global in-flight cap (admission may have taken it already), else 503
+ * busy after the queue timeout. The queue is bounded in time and in length: each waiter polls
+ * the shared semaphore, so a surge must not turn into a flood of Redis calls. When GEN_QUEUE_MAX
+ * requests already wait on this instance, the next one is busy at once.
+ */
 export async function waitForSlot(job: Job, admitted: Admitted): Promise<void> {
   if (admitted.leaseAcquired) return;
   const env = getEnv();
   const state = engineState();
+  if (state.queued >= env.GEN_QUEUE_MAX) {
+    securityEvent(job.ctx, { eventType: "high_load_reject", severity: "warn", meta: { capacity: env.GEN_MAX_INFLIGHT, queueFull: env.GEN_QUEUE_MAX } });
+    throw new AppError("busy", undefined, { retryAfterSeconds: 2 });
+  }
   state.queued += 1;
   adjustGenerationsQueued(1);
   const gotSlot = await job.ctx.timing
