@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { defineConfig, devices } from "@playwright/test";
-import { appPort, appUrl, databaseUrl, E2E_WORKERS, fakeOpenAiPort, serverLog, SLOTS } from "./e2e/support/slots";
+import { appPort, appUrl, databaseUrl, E2E_SERVER_SECRETS, E2E_WORKERS, fakeOpenAiPort, serverLog, SLOTS } from "./e2e/support/slots";
 
 /**
  * The browser suite: Debian's Chromium against `npm start` (the standalone production build
@@ -68,8 +68,7 @@ function slotServers(slot: number) {
         PGLITE_DATA_DIR: path.join(process.env.E2E_DATA_DIR!, `pglite-${slot}`),
         ...(database ? { DATABASE_URL: database } : {}),
         LOG_LEVEL: "info",
-        AUTH_SECRET: "e2e-only-signing-secret-0123456789abcdef",
-        OPENAI_API_KEY: "sk-fake-e2e",
+        ...E2E_SERVER_SECRETS,
         OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`,
         MODERATION: "on",
         // e2e/admin-console.spec.ts signs in as this admin (moderators are made in the database).

@@ -37,6 +37,17 @@ export function fakeOpenAiUrl(slot: number = currentSlot()): string {
   return `http://127.0.0.1:${fakeOpenAiPort(slot)}`;
 }
 
+/**
+ * The secrets the suite's app servers are given: e2e/secrets.spec.ts checks that none of them
+ * reaches the browser or the server's log.
+ */
+export const E2E_SERVER_SECRETS = {
+  AUTH_SECRET: "e2e-only-signing-secret-0123456789abcdef",
+  OPENAI_API_KEY: "sk-fake-e2e-0123456789abcdef",
+  METRICS_TOKEN: "e2e-metrics-token-0123456789abcdef",
+  CRON_SECRET: "e2e-cron-secret-0123456789abcdef",
+} as const;
+
 /** The app server's log: browser tests read local sign-in links from it (E2E_SERVER_LOG: yours). */
 export function serverLog(slot: number = currentSlot()): string {
   if (process.env.E2E_BASE_URL && process.env.E2E_SERVER_LOG) return process.env.E2E_SERVER_LOG;
