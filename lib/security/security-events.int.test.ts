@@ -265,6 +265,16 @@ describe(`high_load_reject: the in-flight cap is full and the queue times out ($
 });
 
 describe(`csp_violation: a browser reports a CSP violation (${storeMode})`, () => {
+  /** The row a report leaves: always the same type, severity, path and (here) user agent. */
+  const cspRow = (ip: string, userId: string | null, meta: Record<string, string>): EventRow => ({
+    event_type: "csp_violation",
+    severity: "warn",
+    ip,
+    user_id: userId,
+    path: "/api/csp-report",
+    user_agent: "Mozilla/5.0 (csp test)",
+    meta,
+  });
   const post = (ip: string, body: string, contentType: string, token?: string) =>
     app.request("POST", "/api/csp-report", { ip, token, body, headers: { "content-type": contentType, "user-agent": "Mozilla/5.0 (csp test)" } });
 
@@ -286,16 +296,8 @@ describe(`csp_violation: a browser reports a CSP violation (${storeMode})`, () =
 
     const rows = await eventsFrom(ip);
     expect(rows).toEqual([
-      {
-        event_type: "csp_violation",
-        severity: "warn",
-        ip,
-        user_id: null,
-        path: "/api/csp-report",
-        user_agent: "Mozilla/5.0 (csp test)",
-        // Four fields, each cut at 300 characters: never the policy (its nonce) or the referrer.
-        meta: { directive: "script-src-elem", blocked: "https://evil.example/x.js", document: "https://litstatus.test/en", sample: "s".repeat(300) },
-      },
+      // Four fields, each cut at 300 characters: never the policy (its nonce) or the referrer.
+      cspRow(ip, null, { directive: "script-src-elem", blocked: "https://evil.example/x.js", document: "https://litstatus.test/en", sample: "s".repeat(300) }),
     ]);
     expect(JSON.stringify(rows)).not.toContain("nonce-abc123");
     expect(JSON.stringify(rows)).not.toContain("referrer.example");
@@ -321,15 +323,7 @@ describe(`csp_violation: a browser reports a CSP violation (${storeMode})`, () =
     expect(res.status).toBe(204);
 
     expect(await eventsFrom(ip)).toEqual([
-      {
-        event_type: "csp_violation",
-        severity: "warn",
-        ip,
-        user_id: user.userId,
-        path: "/api/csp-report",
-        user_agent: "Mozilla/5.0 (csp test)",
-        meta: { directive: "img-src", blocked: "https://tracker.example/pixel.gif", document: "https://litstatus.test/en/history", sample: "" },
-      },
+      cspRow(ip, user.userId, { directive: "img-src", blocked: "https://tracker.example/pixel.gif", document: "https://litstatus.test/en/history", sample: "" }),
     ]);
   });
 
@@ -339,15 +333,7 @@ describe(`csp_violation: a browser reports a CSP violation (${storeMode})`, () =
     expect(res.status).toBe(204);
     const rows = await eventsFrom(ip);
     expect(rows).toEqual([
-      {
-        event_type: "csp_violation",
-        severity: "warn",
-        ip,
-        user_id: null,
-        path: "/api/csp-report",
-        user_agent: "Mozilla/5.0 (csp test)",
-        meta: { directive: "", blocked: "", document: "", sample: "" },
-      },
+      cspRow(ip, null, { directive: "", blocked: "", document: "", sample: "" }),
     ]);
     expect(JSON.stringify(rows)).not.toContain("secret-looking-garbage");
   });
