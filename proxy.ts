@@ -7,6 +7,7 @@ import { clientIpFrom } from "./lib/http/client-ip";
 import { pageCsp, pageSecurityHeaders } from "./lib/http/csp";
 import { getEnv } from "./lib/env";
 import { getRecordWriter } from "./lib/events";
+import { logFor } from "./lib/observability/logger";
 import { blockedFor } from "./lib/security/blocklist";
 
 const intl = createIntlMiddleware(routing);
@@ -35,9 +36,9 @@ async function refreshSession(request: NextRequest): Promise<RefreshResult | nul
   return refreshed;
 }
 
-/** One JSON line like the app's logs (the pino logger is not bundled into the proxy). */
+/** Through the app's logger (its secret scrubbing included), like every other line. */
 function warn(msg: string, err: string): void {
-  console.warn(JSON.stringify({ level: "warn", time: new Date().toISOString(), service: "litstatus", ns: "litstatus:auth", err, msg }));
+  logFor("auth").warn({ err }, msg);
 }
 
 /**
